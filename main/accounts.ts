@@ -1,0 +1,334 @@
+/**
+ * The accounts service: link / finish / cancel / unlink / status / access token, per profile. The CLI
+ * and the app's IPC handlers are thin adapters over this class; neither holds OAuth or storage logic.
+ */
+import { join } from 'node:path';
+import { AuthtrayError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
+import { buildAuthorization, checkAuthorizationResponse, exchangeCode, noPendingAuthorization, parseAuthorizationInput, type AuthorizationInput } from './auth/flow.js';
+import { defaultAuthDeps, type AuthDeps } from './auth/http.js';
+import { startLoopbackListener, type LoopbackListener } from './auth/loopback.js';
+import { FilePendingStore, type PendingStore } from './auth/pending.js';
+import { resolveProvider, tokenKindOf, type AccountInfo, type ProfileSettings, type RedirectMode } from './auth/providers.js';
+import { isFresh, OAuthSession, type RefreshLock } from './auth/session.js';
+import { ConfigFile, type ProfileConfig } from './store/config.js';
+import { PlaintextCredentialStore } from './store/plaintext.js';
+import { assertProfileName } from './store/profile-name.js';
+import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
+
+export interface AccountsOptions {
+  /** Directory of the config file and the file stores (see `authtrayHome()`). */
+  home: string;
+  deps?: Partial<AuthDeps>;
+  /** Opens the credential store of a backend; the default knows `plaintext`. */
+  openStore?: (backend: string) => CredentialStore;
+  /** Backend for new links. */
+  defaultBackend?: string;
+  pending?: PendingStore;
+  lock?: RefreshLock;
+  /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
+  warn?: (message: string) => void;
+  loopbackTimeoutMs?: number;
+  refreshMarginMs?: number;
+}
+
+export interface ProfileStatus {
+  profile: string;
+  provider: string;
+  linked: boolean;
+  needsRelink: boolean;
+  account: AccountInfo | null;
+  token: { kind: TokenKind; expiresAt: string | null } | null;
+  store: StoreInfo | null;
+}
+
+export interface LinkOptions {
+  redirect?: RedirectMode | undefined;
+  clientSecret?: string | undefined;
+}
+
+export interface LinkStarted {
+  profile: string;
+  /** Show it to the user / open it in the system browser. Holds no secret. */
+  url: string;
+  mode: RedirectMode;
+  redirectUri: string | null;
+  expiresAt: string;
+  /** Loopback only: settles when the browser comes back with the answer, or the wait ends. */
+  redirected: Promise<ProfileStatus> | null;
+}
+
+export interface UnlinkResult {
+  revoked: boolean;
+  warning: string | null;
+}
+
+export class Accounts {
+  readonly home: string;
+  readonly config: ConfigFile;
+  readonly #deps: AuthDeps;
+  readonly #pending: PendingStore;
+  readonly #openStore: (backend: string) => CredentialStore;
+  readonly #defaultBackend: string;
+  readonly #warn: (message: string) => void;
+  readonly #options: AccountsOptions;
+  readonly #sessions = new Map<string, OAuthSession>();
+  readonly #listeners = new Map<string, LoopbackListener<ProfileStatus>>();
+  /** Client secrets of links in progress: memory only, never in the pending file. */
+  readonly #secrets = new Map<string, string>();
+
+  constructor(options: AccountsOptions) {
+    this.#options = options;
+    this.home = options.home;
+    this.config = new ConfigFile(options.home);
+    this.#deps = { ...defaultAuthDeps, ...options.deps };
+    this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
+    const plaintext = new PlaintextCredentialStore(join(options.home, 'credentials'));
+    this.#openStore =
+      options.openStore ??
+      ((backend) => {
+        if (backend === 'plaintext') return plaintext;
+        throw new UsageError(`Unknown credential store "${backend}".`);
+      });
+    this.#defaultBackend = options.defaultBackend ?? 'plaintext';
+    this.#warn = options.warn ?? (() => {});
+  }
+
+  /**
+   * Starts linking: a fresh state and PKCE verifier, the pending authorization stored, and for the
+   * loopback flow a listener on 127.0.0.1. Returns the URL to open.
+   */
+  async startLink(profile: string, settings: ProfileSettings, options: LinkOptions = {}): Promise<LinkStarted> {
+    assertProfileName(profile);
+    const provider = await resolveProvider(settings, this.#deps);
+    if (provider.needsClientSecret && !options.clientSecret) {
+      throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
+    }
+    this.cancelLink(profile);
+    let mode = options.redirect ?? settings.redirect ?? provider.defaultRedirect;
+    let listener: LoopbackListener<ProfileStatus> | null = null;
+    if (mode === 'loopback') {
+      if (provider.loopbackPort === null) {
+        throw new UsageError(`${provider.kind} matches redirect URIs exactly: give the registered port with --port, or use --redirect paste.`);
+      }
+      try {
+        listener = await startLoopbackListener({
+          port: provider.loopbackPort,
+          timeoutMs: this.#options.loopbackTimeoutMs,
+          handle: (params) => this.#complete(profile, { params, bareCode: false }, undefined, true),
+        });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+        if (provider.pasteRedirectUri !== null) {
+          throw new UsageError(`Port ${provider.loopbackPort} on 127.0.0.1 is in use: choose another --port, or leave it out to use any free port.`);
+        }
+        // Dropbox: the registered port is busy, so let the provider show the code instead.
+        this.#warn(`Port ${provider.loopbackPort} on 127.0.0.1 is in use, so the browser cannot hand the code back: copy the code the provider shows and paste it here.`);
+        mode = 'paste';
+      }
+    }
+    const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
+    const { url, pending } = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
+    try {
+      await this.#pending.put(pending);
+    } catch (err) {
+      listener?.cancel();
+      throw err;
+    }
+    if (options.clientSecret) this.#secrets.set(profile, options.clientSecret);
+    if (listener) {
+      this.#listeners.set(profile, listener);
+      listener.result.then(
+        () => this.#listeners.delete(profile),
+        () => this.#listeners.delete(profile),
+      );
+    }
+    return {
+      profile,
+      url: url.href,
+      mode,
+      redirectUri,
+      expiresAt: new Date(pending.expiresAt).toISOString(),
+      redirected: listener?.result ?? null,
+    };
+  }
+
+  /** Finishes a link with what the user pasted: the code, or the whole redirect URL. */
+  async finishLink(profile: string, input: string, options: { clientSecret?: string | undefined } = {}): Promise<ProfileStatus> {
+    assertProfileName(profile);
+    return this.#complete(profile, parseAuthorizationInput(input), options.clientSecret);
+  }
+
+  /** The settings of the link in progress, or null; nothing secret. */
+  async pendingSettings(profile: string): Promise<ProfileSettings | null> {
+    assertProfileName(profile);
+    return (await this.#pending.get(profile))?.settings ?? null;
+  }
+
+  /** Stops waiting for a loopback redirect and forgets the pending authorization. */
+  cancelLink(profile: string): void {
+    this.#listeners.get(profile)?.cancel();
+    this.#listeners.delete(profile);
+    this.#secrets.delete(profile);
+  }
+
+  /** Forgets the pending authorization too (the user chose Cancel). */
+  async abandonLink(profile: string): Promise<void> {
+    this.cancelLink(profile);
+    await this.#pending.delete(profile);
+  }
+
+  /** Two provider requests: the token exchange, then the account. */
+  async #complete(profile: string, input: AuthorizationInput, clientSecret: string | undefined, fromListener = false): Promise<ProfileStatus> {
+    const pending = await this.#pending.get(profile);
+    if (!pending) throw noPendingAuthorization();
+    const provider = await resolveProvider(pending.settings, this.#deps);
+    const callback = checkAuthorizationResponse(provider, pending, input, this.#deps.now());
+    const secret = clientSecret ?? this.#secrets.get(profile);
+    if (provider.needsClientSecret && !secret) {
+      throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
+    }
+    const tokens = await exchangeCode(provider, pending, callback, secret, this.#deps);
+    const account = await provider.fetchAccount(tokens, this.#deps);
+    const now = this.#deps.now();
+    const record: CredentialRecord = {
+      version: 1,
+      provider: provider.kind,
+      clientId: provider.client.client_id,
+      accountId: account.id,
+      tokenKind: tokenKindOf(tokens),
+      accessToken: tokens.access_token,
+      expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
+      refreshToken: tokens.refresh_token ?? null,
+      scopes: tokens.scope ? tokens.scope.split(' ') : (pending.settings.scopes ?? []),
+      ...(provider.needsClientSecret ? { clientSecret: secret } : {}),
+    };
+    const previous = (await this.config.read()).profiles[profile];
+    const backend = this.#defaultBackend;
+    await this.#openStore(backend).save(profile, record);
+    if (previous && previous.store.backend !== backend) await this.#openStore(previous.store.backend).delete(profile);
+    await this.config.update((data) => {
+      data.profiles[profile] = {
+        settings: provider.settings,
+        account,
+        store: { backend },
+        needsRelink: false,
+        linkedAt: new Date(now).toISOString(),
+      };
+    });
+    await this.#pending.delete(profile);
+    this.#secrets.delete(profile);
+    this.#sessions.delete(profile);
+    // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
+    if (!fromListener) this.#listeners.get(profile)?.cancel();
+    return this.#statusOf(profile, (await this.config.read()).profiles[profile]!, record);
+  }
+
+  async #profileConfig(profile: string): Promise<ProfileConfig> {
+    assertProfileName(profile);
+    const config = (await this.config.read()).profiles[profile];
+    if (!config) throw new NotLinkedError(profile);
+    return config;
+  }
+
+  #statusOf(profile: string, config: ProfileConfig, record: CredentialRecord | null): ProfileStatus {
+    return {
+      profile,
+      provider: config.settings.sandbox ? 'sandbox' : config.settings.provider,
+      linked: record !== null,
+      needsRelink: config.needsRelink,
+      account: config.account,
+      token: record && { kind: record.tokenKind, expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() },
+      store: this.#openStore(config.store.backend).info,
+    };
+  }
+
+  /** The profile's status; reads the credential store (a locked keyring shows here). */
+  async status(profile: string): Promise<ProfileStatus> {
+    assertProfileName(profile);
+    const config = (await this.config.read()).profiles[profile];
+    if (!config) {
+      return { profile, provider: (await this.#pending.get(profile))?.settings.provider ?? 'none', linked: false, needsRelink: false, account: null, token: null, store: null };
+    }
+    const record = await this.#openStore(config.store.backend).load(profile);
+    return this.#statusOf(profile, config, record);
+  }
+
+  /** Every configured profile's status, by name. */
+  async profiles(): Promise<ProfileStatus[]> {
+    const names = Object.keys((await this.config.read()).profiles).sort();
+    return Promise.all(names.map((name) => this.status(name)));
+  }
+
+  /** The profile's token session (one per profile per service). */
+  async session(profile: string): Promise<OAuthSession> {
+    const existing = this.#sessions.get(profile);
+    if (existing) return existing;
+    const config = await this.#profileConfig(profile);
+    const session = new OAuthSession({
+      profile,
+      store: this.#openStore(config.store.backend),
+      provider: () => resolveProvider(config.settings, this.#deps),
+      deps: this.#deps,
+      lock: this.#options.lock,
+      refreshMarginMs: this.#options.refreshMarginMs,
+      onNeedsRelink: () => this.#markNeedsRelink(profile),
+    });
+    this.#sessions.set(profile, session);
+    return session;
+  }
+
+  /** A valid access token, refreshed first when needed. */
+  async accessToken(profile: string): Promise<string> {
+    const config = await this.#profileConfig(profile);
+    if (config.needsRelink) throw new NeedsRelinkError(profile);
+    return (await this.session(profile)).accessToken();
+  }
+
+  async #markNeedsRelink(profile: string): Promise<void> {
+    await this.config.update((data) => {
+      const entry = data.profiles[profile];
+      if (entry) entry.needsRelink = true;
+    });
+  }
+
+  /**
+   * Revokes at the provider (best effort: a failure is a warning), then deletes the credentials and
+   * the profile, whatever happened. Only an unreadable store stops it, since it could not delete.
+   */
+  async unlink(profile: string): Promise<UnlinkResult> {
+    const config = await this.#profileConfig(profile);
+    const store = this.#openStore(config.store.backend);
+    const record = await store.load(profile);
+    let warning: string | null = null;
+    if (record) {
+      try {
+        const provider = await resolveProvider(config.settings, this.#deps);
+        let accessToken = record.accessToken;
+        // Dropbox revokes with an access token, so an expired one is renewed first.
+        if (provider.kind === 'dropbox' && !isFresh(record, this.#deps.now(), 0) && record.refreshToken) {
+          accessToken = await (await this.session(profile)).accessToken();
+        }
+        await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#deps);
+      } catch (err) {
+        const why = err instanceof AuthtrayError ? err.message : 'the provider did not confirm';
+        warning = `Could not revoke the grant at the provider (${why}). The credentials were deleted here; you can also remove the app's access in your account settings.`;
+        this.#warn(warning);
+      }
+    }
+    await store.delete(profile);
+    await this.config.update((data) => {
+      delete data.profiles[profile];
+    });
+    await this.#pending.delete(profile);
+    this.#sessions.delete(profile);
+    return { revoked: record !== null && warning === null, warning };
+  }
+}
+
+/** Exit-code-style outcome names of maestral's `verify_auth_token`, for adapters that want them. */
+export const LinkOutcome = {
+  Success: 'success',
+  InvalidToken: ErrorCodes.INVALID_TOKEN,
+  ConnectionFailed: ErrorCodes.CONNECTION_FAILED,
+} as const;

@@ -1,0 +1,82 @@
+/**
+ * Pending authorizations: what a link attempt must remember between the authorization URL and the
+ * code (python-oauth2's auth-code store, Dropbox's CSRF token in the session). Kept outside the
+ * process so a second CLI run, or the app after its window was closed, can finish the link.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertProfileName } from '../store/profile-name.js';
+import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from '../store/atomic.js';
+import type { ProfileSettings, RedirectMode } from './providers.js';
+
+/** How long a link attempt stays open (SECURITY.md: about 10 minutes). */
+export const PENDING_TTL_MS = 10 * 60_000;
+
+export interface PendingAuthorization {
+  readonly profile: string;
+  /** The settings the link was started with; saved to the config only when the link succeeds. */
+  readonly settings: ProfileSettings;
+  readonly state: string;
+  /** PKCE verifier; null for providers without PKCE. */
+  readonly codeVerifier: string | null;
+  /** The redirect_uri sent, or null when none was (Dropbox's code-display flow). */
+  readonly redirectUri: string | null;
+  readonly mode: RedirectMode;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface PendingStore {
+  get(profile: string): Promise<PendingAuthorization | null>;
+  put(pending: PendingAuthorization): Promise<void>;
+  delete(profile: string): Promise<void>;
+}
+
+export class MemoryPendingStore implements PendingStore {
+  readonly #items = new Map<string, PendingAuthorization>();
+  async get(profile: string) {
+    return this.#items.get(profile) ?? null;
+  }
+  async put(pending: PendingAuthorization) {
+    this.#items.set(pending.profile, structuredClone(pending));
+  }
+  async delete(profile: string) {
+    this.#items.delete(profile);
+  }
+}
+
+/**
+ * One 0600 file per profile in a 0700 directory. The verifier is a short-lived secret of its own:
+ * it is useless without the code, and the file is deleted when the link finishes or is replaced.
+ */
+export class FilePendingStore implements PendingStore {
+  constructor(readonly dir: string) {}
+
+  #path(profile: string) {
+    assertProfileName(profile);
+    return join(this.dir, `${profile}.json`);
+  }
+
+  async get(profile: string): Promise<PendingAuthorization | null> {
+    const text = await readFileIfExists(this.#path(profile));
+    if (text === null) return null;
+    try {
+      const value = JSON.parse(text) as PendingAuthorization;
+      if (typeof value?.state !== 'string' || typeof value.expiresAt !== 'number' || value.profile !== profile) return null;
+      return value;
+    } catch {
+      // A damaged pending file is the same as none: the user starts the link again.
+      return null;
+    }
+  }
+
+  async put(pending: PendingAuthorization): Promise<void> {
+    const path = this.#path(pending.profile);
+    await ensurePrivateDir(this.dir);
+    await writeFileAtomic(path, JSON.stringify(pending));
+  }
+
+  async delete(profile: string): Promise<void> {
+    await rm(this.#path(profile), { force: true });
+  }
+}

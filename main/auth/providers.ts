@@ -1,0 +1,361 @@
+/**
+ * Provider profiles: where each provider's endpoints are, which authorization parameters it wants,
+ * how it names the account, and how it revokes. Everything here is non-secret settings plus pure
+ * request code; the flows (flow.ts) and the session (session.ts) use it the same way for all.
+ */
+import * as oauth from 'oauth4webapi';
+import { ConnectionFailedError, ProviderError, UsageError } from '../errors.js';
+import type { ProviderKind, TokenKind } from '../store/types.js';
+import {
+  assertSafeEndpoint,
+  connectionFailed,
+  isConnectionFailure,
+  readJson,
+  requestOptions,
+  type AuthDeps,
+} from './http.js';
+
+export type RedirectMode = 'paste' | 'loopback';
+
+/** Endpoint overrides, per profile (tests, proxies, enterprise gateways). */
+export interface EndpointOverrides {
+  authorize?: string | undefined;
+  token?: string | undefined;
+  revoke?: string | undefined;
+  userinfo?: string | undefined;
+  /** Dropbox: base of the `2/...` endpoints; Box: base of the `2.0/...` endpoints. */
+  api?: string | undefined;
+}
+
+/** Server metadata kept after discovery, so later runs need no discovery request. */
+export interface ServerMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  revocation_endpoint?: string | undefined;
+  userinfo_endpoint?: string | undefined;
+  authorization_response_iss_parameter_supported?: boolean | undefined;
+}
+
+/** A profile's settings as kept in the config file: nothing secret. */
+export interface ProfileSettings {
+  provider: ProviderKind;
+  clientId: string;
+  /** OIDC: the issuer URL to discover. */
+  issuer?: string | undefined;
+  /** Requested scopes; empty or missing means the provider's default. */
+  scopes?: string[] | undefined;
+  redirect?: RedirectMode | undefined;
+  /** Fixed loopback port (Dropbox needs one registered; others may pin one). */
+  port?: number | undefined;
+  endpoints?: EndpointOverrides | undefined;
+  /** The client authenticates with a secret (Box always; some OIDC clients). */
+  confidential?: boolean | undefined;
+  /** OIDC: metadata found by discovery, cached. */
+  metadata?: ServerMetadata | undefined;
+  /** Made by `--provider sandbox`: shown in status, otherwise an OIDC profile like any other. */
+  sandbox?: boolean | undefined;
+}
+
+/** Display data of the linked account. */
+export interface AccountInfo {
+  id: string;
+  name: string | null;
+  email: string | null;
+}
+
+/** What a provider needs to know of the stored credentials to talk to it. */
+export interface ProviderCredentials {
+  accessToken: string;
+  refreshToken: string | null;
+  clientSecret?: string | undefined;
+}
+
+export interface Provider {
+  readonly kind: ProviderKind;
+  readonly settings: ProfileSettings;
+  readonly as: oauth.AuthorizationServer;
+  readonly client: oauth.Client;
+  /** PKCE S256 is sent (every provider that allows it). */
+  readonly usesPkce: boolean;
+  readonly needsClientSecret: boolean;
+  /** Default redirect mode when the profile does not choose one. */
+  readonly defaultRedirect: RedirectMode;
+  /**
+   * Loopback: the port to listen on; 0 means any free port (RFC 8252 §7.3). Providers that match the
+   * redirect URI exactly (Dropbox) need the registered port, and have no loopback without one.
+   */
+  readonly loopbackPort: number | null;
+  /**
+   * The redirect URI of the paste flow: null when the provider shows the code to the user and no
+   * redirect_uri is sent (Dropbox); otherwise a loopback URI nothing listens on, whose full URL the
+   * user copies from the browser's address bar.
+   */
+  readonly pasteRedirectUri: string | null;
+  /** Extra authorization request parameters (scope, token_access_type, prompt). */
+  authorizationParameters(): Record<string, string>;
+  clientAuth(clientSecret: string | undefined): oauth.ClientAuth;
+  /** One request: who the token belongs to. */
+  fetchAccount(tokens: oauth.TokenEndpointResponse, deps: AuthDeps): Promise<AccountInfo>;
+  /** One request: revoke the grant. Throws on failure (the caller decides it is best effort). */
+  revoke(credentials: ProviderCredentials, deps: AuthDeps): Promise<void>;
+}
+
+export const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+/** `offline` with a refresh token, `online` when the access token expires, `legacy` when it does not. */
+export function tokenKindOf(tokens: Pick<oauth.TokenEndpointResponse, 'refresh_token' | 'expires_in'>): TokenKind {
+  if (tokens.refresh_token) return 'offline';
+  return typeof tokens.expires_in === 'number' ? 'online' : 'legacy';
+}
+
+const LOOPBACK_PASTE_URI = 'http://127.0.0.1/callback';
+
+function loopbackPortOf(settings: ProfileSettings): number | null {
+  return settings.port ?? null;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+function clientSecretAuth(kind: string, secret: string | undefined): oauth.ClientAuth {
+  if (!secret) throw new UsageError(`This ${kind} client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.`);
+  return oauth.ClientSecretPost(secret);
+}
+
+async function bearerPost(url: string, accessToken: string, deps: AuthDeps): Promise<Response> {
+  try {
+    return await deps.fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: 'null',
+      signal: AbortSignal.timeout(deps.requestTimeoutMs),
+    });
+  } catch (err) {
+    throw connectionFailed(url, err);
+  }
+}
+
+async function bearerGet(url: string, accessToken: string, deps: AuthDeps): Promise<Response> {
+  try {
+    return await deps.fetch(url, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(deps.requestTimeoutMs),
+    });
+  } catch (err) {
+    throw connectionFailed(url, err);
+  }
+}
+
+function checked(settings: ProfileSettings, name: keyof EndpointOverrides, fallback: string): string {
+  const value = settings.endpoints?.[name] ?? fallback;
+  return assertSafeEndpoint(`${name} URL`, value).href;
+}
+
+/** Dropbox: PKCE, `token_access_type=offline`, paste flow by default, loopback on a fixed port. */
+function dropbox(settings: ProfileSettings): Provider {
+  const api = checked(settings, 'api', 'https://api.dropboxapi.com/').replace(/\/?$/, '/');
+  const as: oauth.AuthorizationServer = {
+    issuer: 'https://www.dropbox.com',
+    authorization_endpoint: checked(settings, 'authorize', 'https://www.dropbox.com/oauth2/authorize'),
+    token_endpoint: checked(settings, 'token', 'https://api.dropboxapi.com/oauth2/token'),
+    revocation_endpoint: checked(settings, 'revoke', new URL('2/auth/token/revoke', api).href),
+  };
+  return {
+    kind: 'dropbox',
+    settings,
+    as,
+    client: { client_id: settings.clientId },
+    usesPkce: true,
+    needsClientSecret: false,
+    defaultRedirect: 'paste',
+    loopbackPort: loopbackPortOf(settings),
+    pasteRedirectUri: null,
+    authorizationParameters() {
+      const params: Record<string, string> = { token_access_type: 'offline' };
+      if (settings.scopes?.length) params.scope = settings.scopes.join(' ');
+      return params;
+    },
+    clientAuth: () => oauth.None(),
+    async fetchAccount(tokens, deps) {
+      const url = new URL('2/users/get_current_account', api).href;
+      const body = await readJson(await bearerPost(url, tokens.access_token, deps), 'account');
+      const name = body.name as Record<string, unknown> | undefined;
+      const id = str(body.account_id) ?? str(tokens.account_id);
+      if (!id) throw new ProviderError('invalid_response', 'the account has no account_id');
+      return { id, name: str(name?.display_name), email: str(body.email) };
+    },
+    async revoke(credentials, deps) {
+      // Dropbox revokes with the access token; that also revokes the refresh token it came from.
+      const response = await bearerPost(as.revocation_endpoint!, credentials.accessToken, deps);
+      if (!response.ok) throw new ProviderError('revoke_failed', `HTTP ${response.status}`);
+    },
+  };
+}
+
+/** Box: client secret, loopback on any port, rotating refresh tokens. */
+function box(settings: ProfileSettings): Provider {
+  const api = checked(settings, 'api', 'https://api.box.com/').replace(/\/?$/, '/');
+  const as: oauth.AuthorizationServer = {
+    issuer: 'https://account.box.com',
+    authorization_endpoint: checked(settings, 'authorize', 'https://account.box.com/api/oauth2/authorize'),
+    token_endpoint: checked(settings, 'token', 'https://api.box.com/oauth2/token'),
+    revocation_endpoint: checked(settings, 'revoke', 'https://api.box.com/oauth2/revoke'),
+  };
+  const client: oauth.Client = { client_id: settings.clientId };
+  return {
+    kind: 'box',
+    settings,
+    as,
+    client,
+    // Box documents no PKCE for its OAuth 2.0 apps (PROVIDERS.md: unverified); the client secret and state protect the exchange.
+    usesPkce: false,
+    needsClientSecret: true,
+    defaultRedirect: 'loopback',
+    loopbackPort: settings.port ?? 0,
+    pasteRedirectUri: LOOPBACK_PASTE_URI,
+    authorizationParameters(): Record<string, string> {
+      return settings.scopes?.length ? { scope: settings.scopes.join(' ') } : {};
+    },
+    clientAuth: (secret) => clientSecretAuth('Box', secret),
+    async fetchAccount(tokens, deps) {
+      const body = await readJson(await bearerGet(new URL('2.0/users/me', api).href, tokens.access_token, deps), 'account');
+      const id = str(body.id);
+      if (!id) throw new ProviderError('invalid_response', 'the user has no id');
+      return { id, name: str(body.name), email: str(body.login) };
+    },
+    revoke: (credentials, deps) => revokeRfc7009(as, client, clientSecretAuth('Box', credentials.clientSecret), credentials, deps),
+  };
+}
+
+async function revokeRfc7009(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  auth: oauth.ClientAuth,
+  credentials: ProviderCredentials,
+  deps: AuthDeps,
+): Promise<void> {
+  if (!as.revocation_endpoint) return;
+  try {
+    const response = await oauth.revocationRequest(as, client, auth, credentials.refreshToken ?? credentials.accessToken, requestOptions(deps, as.revocation_endpoint));
+    await oauth.processRevocationResponse(response);
+  } catch (err) {
+    if (isConnectionFailure(err)) throw connectionFailed(as.revocation_endpoint, err);
+    throw err;
+  }
+}
+
+/** Any OAuth 2.0 / OpenID Connect server, from discovered metadata plus overrides. */
+function oidc(settings: ProfileSettings, metadata: ServerMetadata): Provider {
+  const e = settings.endpoints ?? {};
+  const as: oauth.AuthorizationServer = {
+    ...metadata,
+    authorization_endpoint: assertSafeEndpoint('authorize URL', e.authorize ?? metadata.authorization_endpoint).href,
+    token_endpoint: assertSafeEndpoint('token URL', e.token ?? metadata.token_endpoint).href,
+    revocation_endpoint: (e.revoke ?? metadata.revocation_endpoint) && assertSafeEndpoint('revoke URL', (e.revoke ?? metadata.revocation_endpoint)!).href,
+    userinfo_endpoint: (e.userinfo ?? metadata.userinfo_endpoint) && assertSafeEndpoint('userinfo URL', (e.userinfo ?? metadata.userinfo_endpoint)!).href,
+  };
+  const client: oauth.Client = { client_id: settings.clientId };
+  const scopes = settings.scopes?.length ? settings.scopes : [...DEFAULT_OIDC_SCOPES];
+  const clientAuth = (secret: string | undefined) => (settings.confidential ? clientSecretAuth('OpenID Connect', secret) : oauth.None());
+  return {
+    kind: 'oidc',
+    settings,
+    as,
+    client,
+    usesPkce: true,
+    needsClientSecret: settings.confidential === true,
+    defaultRedirect: 'loopback',
+    loopbackPort: settings.port ?? 0,
+    pasteRedirectUri: LOOPBACK_PASTE_URI,
+    authorizationParameters() {
+      const params: Record<string, string> = { scope: scopes.join(' ') };
+      // Refresh tokens for offline_access need explicit consent (OIDC Core §11).
+      if (scopes.includes('offline_access')) params.prompt = 'consent';
+      return params;
+    },
+    clientAuth,
+    async fetchAccount(tokens, deps) {
+      const claims = oauth.getValidatedIdTokenClaims(tokens);
+      const fromIdToken = claims && { id: claims.sub, name: str(claims.name), email: str(claims.email) };
+      if (fromIdToken && (fromIdToken.name || fromIdToken.email || !as.userinfo_endpoint)) return fromIdToken;
+      if (!as.userinfo_endpoint) throw new ProviderError('invalid_response', 'the server gave no ID token and has no userinfo endpoint; add the openid scope');
+      try {
+        const response = await oauth.userInfoRequest(as, client, tokens.access_token, requestOptions(deps, as.userinfo_endpoint));
+        const info = await oauth.processUserInfoResponse(as, client, claims?.sub ?? oauth.skipSubjectCheck, response);
+        return { id: info.sub, name: str(info.name), email: str(info.email) };
+      } catch (err) {
+        if (isConnectionFailure(err)) throw connectionFailed(as.userinfo_endpoint, err);
+        if (err instanceof ConnectionFailedError) throw err;
+        throw new ProviderError('invalid_response', `the userinfo request failed (${err instanceof Error ? err.message : 'unknown error'})`);
+      }
+    },
+    revoke: (credentials, deps) => revokeRfc7009(as, client, clientAuth(credentials.clientSecret), credentials, deps),
+  };
+}
+
+/**
+ * Finds an issuer's metadata: OpenID Connect Discovery first, then RFC 8414. One request in the
+ * usual case; the result is cached in the profile settings by the caller.
+ */
+export async function discover(issuer: string, deps: AuthDeps): Promise<ServerMetadata> {
+  const issuerUrl = assertSafeEndpoint('issuer', issuer);
+  let lastError: unknown;
+  for (const algorithm of ['oidc', 'oauth2'] as const) {
+    try {
+      const response = await oauth.discoveryRequest(issuerUrl, { ...requestOptions(deps, issuerUrl), algorithm });
+      if (response.status === 404) {
+        lastError = new Error('HTTP 404');
+        continue;
+      }
+      const as = await oauth.processDiscoveryResponse(issuerUrl, response);
+      if (!as.authorization_endpoint || !as.token_endpoint) {
+        throw new ProviderError('invalid_metadata', `${issuerUrl.host} has no authorization or token endpoint`);
+      }
+      return {
+        issuer: as.issuer,
+        authorization_endpoint: as.authorization_endpoint,
+        token_endpoint: as.token_endpoint,
+        revocation_endpoint: as.revocation_endpoint,
+        userinfo_endpoint: as.userinfo_endpoint,
+        authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported,
+      };
+    } catch (err) {
+      if (isConnectionFailure(err)) throw connectionFailed(issuerUrl, err);
+      if (err instanceof ProviderError) throw err;
+      lastError = err;
+    }
+  }
+  throw new ProviderError('discovery_failed', `${issuerUrl.host} publishes no OAuth metadata (${lastError instanceof Error ? lastError.message : 'unknown'}); pass --authorize-url and --token-url`);
+}
+
+/**
+ * Builds the provider for a profile. OIDC profiles without cached metadata (and without both
+ * endpoints given) discover it: the returned settings then carry it, for the caller to save.
+ */
+export async function resolveProvider(settings: ProfileSettings, deps: AuthDeps): Promise<Provider> {
+  if (!settings.clientId) throw new UsageError('A client id is needed: pass --client-id.');
+  switch (settings.provider) {
+    case 'dropbox':
+      return dropbox(settings);
+    case 'box':
+      return box(settings);
+    case 'oidc': {
+      let metadata = settings.metadata;
+      if (!metadata) {
+        const e = settings.endpoints;
+        if (e?.authorize && e.token && !settings.issuer) {
+          metadata = { issuer: new URL(e.authorize).origin, authorization_endpoint: e.authorize, token_endpoint: e.token };
+        } else if (settings.issuer) {
+          metadata = await discover(settings.issuer, deps);
+        } else {
+          throw new UsageError('An OpenID Connect profile needs --issuer (or --authorize-url and --token-url).');
+        }
+      }
+      return oidc({ ...settings, metadata }, metadata);
+    }
+    default:
+      throw new UsageError(`Unknown provider "${String(settings.provider)}": use dropbox, box, oidc or sandbox.`);
+  }
+}

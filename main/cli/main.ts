@@ -1,0 +1,279 @@
+/**
+ * `authtray`: link | finish | status | token | unlink | profiles. Parses, calls the accounts service,
+ * prints, and maps errors to exit codes. No OAuth or storage logic lives here.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Accounts, type ProfileStatus } from '../accounts.js';
+import { AuthtrayError, ErrorCodes, UsageError, type ErrorCode } from '../errors.js';
+import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
+import { authtrayHome } from '../store/config.js';
+import type { ProviderKind } from '../store/types.js';
+import { hasDisplay, openSystemBrowser, readHidden, readLine, type CliIO } from './io.js';
+
+export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, INTERNAL: 70, USAGE: 64 } as const;
+
+/** The local sandbox provider (`npm run sandbox`); `--issuer` or AUTHTRAY_SANDBOX_ISSUER moves it. */
+export const SANDBOX_ISSUER = 'http://127.0.0.1:7480';
+export const SANDBOX_CLIENT_ID = 'authtray-sandbox';
+
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  USAGE: EXIT.USAGE,
+  BAD_REQUEST: EXIT.REJECTED,
+  BAD_STATE: EXIT.REJECTED,
+  CSRF: EXIT.REJECTED,
+  NOT_APPROVED: EXIT.REJECTED,
+  PROVIDER_ERROR: EXIT.REJECTED,
+  INVALID_TOKEN: EXIT.REJECTED,
+  NOT_LINKED: EXIT.REJECTED,
+  NEEDS_RELINK: EXIT.REJECTED,
+  CANCELLED: EXIT.REJECTED,
+  CONNECTION_FAILED: EXIT.UNREACHABLE,
+  STORE_ERROR: EXIT.STORE,
+  KEYRING_ACCESS: EXIT.STORE,
+};
+
+export const USAGE = `Usage:
+  authtray link     [--profile NAME] --provider dropbox|box|oidc|sandbox [--client-id ID] [--issuer URL]
+                    [--scope SCOPE]... [--redirect paste|loopback] [--port N] [--no-browser]
+                    [--authorize-url URL] [--token-url URL] [--revoke-url URL] [--api-url URL]
+  authtray finish   [--profile NAME] [CODE_OR_REDIRECT_URL]
+  authtray status   [--profile NAME] [--json]
+  authtray token    [--profile NAME]
+  authtray unlink   [--profile NAME]
+  authtray profiles [--json]
+
+A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt.
+AUTHTRAY_HOME sets where config and credentials live.
+Exit codes: 0 ok, 1 rejected / not linked, 2 provider unreachable, 3 credential store error, 64 bad usage.`;
+
+const profileOption = { profile: { type: 'string', default: 'default' } } as const;
+const OPTIONS = {
+  link: {
+    ...profileOption,
+    provider: { type: 'string' },
+    'client-id': { type: 'string' },
+    issuer: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    redirect: { type: 'string' },
+    port: { type: 'string' },
+    'no-browser': { type: 'boolean', default: false },
+    'authorize-url': { type: 'string' },
+    'token-url': { type: 'string' },
+    'revoke-url': { type: 'string' },
+    'userinfo-url': { type: 'string' },
+    'api-url': { type: 'string' },
+  },
+  finish: profileOption,
+  status: { ...profileOption, json: { type: 'boolean', default: false } },
+  token: profileOption,
+  unlink: profileOption,
+  profiles: { json: { type: 'boolean', default: false } },
+} satisfies Record<string, ParseArgsConfig['options']>;
+
+type Command = keyof typeof OPTIONS;
+
+function parse<C extends Command>(command: C, args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: command === 'finish' });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
+const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
+
+/** Runs one command; resolves to the exit code. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  const accounts = new Accounts({ home: authtrayHome(io.env), warn: (m) => line(io.stderr, `warning: ${m}`) });
+  try {
+    switch (command) {
+      case 'link':
+        return await link(accounts, parse('link', rest).values, io);
+      case 'finish': {
+        const { values, positionals } = parse('finish', rest);
+        return await finish(accounts, values.profile, positionals[0], io);
+      }
+      case 'status': {
+        const { values } = parse('status', rest);
+        const status = await accounts.status(values.profile);
+        line(io.stdout, values.json ? JSON.stringify(status) : describe(status));
+        return status.linked ? EXIT.OK : EXIT.REJECTED;
+      }
+      case 'token': {
+        const { values } = parse('token', rest);
+        line(io.stdout, await accounts.accessToken(values.profile));
+        return EXIT.OK;
+      }
+      case 'unlink': {
+        const { values } = parse('unlink', rest);
+        const result = await accounts.unlink(values.profile);
+        line(io.stderr, `Unlinked profile "${values.profile}"${result.revoked ? ' and revoked its access at the provider' : ''}.`);
+        return EXIT.OK;
+      }
+      case 'profiles': {
+        const { values } = parse('profiles', rest);
+        const all = await accounts.profiles();
+        line(io.stdout, values.json ? JSON.stringify(all) : all.map(describe).join('\n') || 'No profiles. Link one with: authtray link --provider ...');
+        return EXIT.OK;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        line(command === undefined ? io.stderr : io.stdout, USAGE);
+        return command === undefined ? EXIT.USAGE : EXIT.OK;
+      default:
+        throw new UsageError(`Unknown command "${command.slice(0, 40)}".\n\n${USAGE}`);
+    }
+  } catch (err) {
+    return report(err, io);
+  }
+}
+
+function report(err: unknown, io: CliIO): number {
+  if (err instanceof AuthtrayError) {
+    line(io.stderr, `authtray: ${err.message}`);
+    return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;
+  }
+  // Not one of ours: name it without dumping objects that might hold tokens.
+  line(io.stderr, `authtray: unexpected ${err instanceof Error ? `${err.name}: ${err.message}` : 'failure'}. Please report this.`);
+  return EXIT.INTERNAL;
+}
+
+/** A human summary of one profile. */
+export function describe(s: ProfileStatus): string {
+  if (!s.linked && !s.account) return `Profile "${s.profile}": not linked.`;
+  const lines = [`Profile "${s.profile}": ${s.needsRelink ? 'needs relink' : s.linked ? 'linked' : 'credentials missing: link again'} (${s.provider})`];
+  if (s.account) lines.push(`  Account: ${s.account.name ?? s.account.id}${s.account.email ? ` <${s.account.email}>` : ''} (id ${s.account.id})`);
+  if (s.token) lines.push(`  Token:   ${s.token.kind}${s.token.expiresAt ? `, access token expires ${s.token.expiresAt}` : ''}`);
+  if (s.store) lines.push(`  Store:   ${s.store.backend} at ${s.store.location}${s.store.secure ? '' : ' (not encrypted: anyone who can read your files can read it)'}`);
+  return lines.join('\n');
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${value.slice(0, 20)}".`);
+  return port;
+}
+
+type LinkFlags = ReturnType<typeof parse<'link'>>['values'];
+
+/** Settings from the flags, on top of the profile's saved ones when relinking without --provider. */
+async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
+  const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
+  const redirect = flags.redirect as RedirectMode | undefined;
+  if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new UsageError('--redirect must be paste or loopback.');
+  const endpoints = {
+    authorize: flags['authorize-url'],
+    token: flags['token-url'],
+    revoke: flags['revoke-url'],
+    userinfo: flags['userinfo-url'],
+    api: flags['api-url'],
+  };
+  const endpointsGiven = Object.values(endpoints).some((v) => v !== undefined);
+  if (!flags.provider) {
+    if (!saved) throw new UsageError(`Profile "${flags.profile}" is new: say which provider with --provider dropbox|box|oidc|sandbox.`);
+    const changed = endpointsGiven || flags.issuer !== undefined;
+    return {
+      ...saved,
+      ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
+      ...(flags.issuer ? { issuer: flags.issuer } : {}),
+      ...(flags.scope ? { scopes: flags.scope } : {}),
+      ...(redirect ? { redirect } : {}),
+      ...(flags.port ? { port: parsePort(flags.port) } : {}),
+      ...(endpointsGiven ? { endpoints: { ...saved.endpoints, ...withoutUndefined(endpoints) } } : {}),
+      metadata: changed ? undefined : saved.metadata,
+    };
+  }
+  const sandbox = flags.provider === 'sandbox';
+  const provider = (sandbox ? 'oidc' : flags.provider) as ProviderKind;
+  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new UsageError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc or sandbox.`);
+  const clientId = flags['client-id'] ?? (sandbox ? SANDBOX_CLIENT_ID : undefined);
+  if (!clientId) throw new UsageError(`--client-id is needed for ${provider}: the app key from your app registration.`);
+  return {
+    provider,
+    clientId,
+    issuer: flags.issuer ?? (sandbox ? (env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER) : undefined),
+    scopes: flags.scope,
+    redirect,
+    port: parsePort(flags.port),
+    endpoints: endpointsGiven ? withoutUndefined(endpoints) : undefined,
+    confidential: provider === 'box' || (provider === 'oidc' && Boolean(env.AUTHTRAY_CLIENT_SECRET)) || undefined,
+    sandbox: sandbox || undefined,
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function clientSecret(io: CliIO, needed: boolean): Promise<string | undefined> {
+  if (!needed) return undefined;
+  if (io.env.AUTHTRAY_CLIENT_SECRET) return io.env.AUTHTRAY_CLIENT_SECRET;
+  if (!io.stdin.isTTY) throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET (there is no terminal to ask on).');
+  const secret = (await readHidden(io, 'Client secret (input hidden): ')).trim();
+  if (!secret) throw new UsageError('No client secret entered.');
+  return secret;
+}
+
+async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<number> {
+  const settings = await linkSettings(accounts, flags, io.env);
+  const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
+  const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret });
+  line(io.stdout, started.url);
+  const browser = !flags['no-browser'] && hasDisplay(io.env) && io.openBrowser(started.url);
+  line(io.stderr, browser ? 'Your browser was opened at the address above: approve authtray there.' : 'Open the address above in your browser and approve authtray.');
+  line(
+    io.stderr,
+    started.mode === 'loopback'
+      ? `Waiting for the browser to come back to ${started.redirectUri}; or paste the address it shows here and press Enter:`
+      : started.redirectUri === null
+        ? 'Then paste the code the provider shows here and press Enter:'
+        : 'Then paste the whole address from the browser’s address bar (it may say the page cannot be reached) and press Enter:',
+  );
+  const input = readLine(io.stdin);
+  const pasted = input.line.then(async (text) => {
+    if (text === null) {
+      if (started.redirected) return started.redirected; // no input to read: wait for the browser
+      throw new UsageError(`No code was entered. The link stays open until ${started.expiresAt}: finish it with "authtray finish --profile ${flags.profile} CODE".`);
+    }
+    return accounts.finishLink(flags.profile, text, { clientSecret: secret });
+  });
+  pasted.catch(() => {}); // when the browser wins the race, a late paste error has no one to tell
+  try {
+    const status = await (started.redirected ? Promise.race([started.redirected, pasted]) : pasted);
+    line(io.stderr, `Linked: ${describe(status)}`);
+    return EXIT.OK;
+  } finally {
+    input.cancel();
+    accounts.cancelLink(flags.profile);
+  }
+}
+
+async function finish(accounts: Accounts, profile: string, given: string | undefined, io: CliIO): Promise<number> {
+  let text = given;
+  if (text === undefined) {
+    line(io.stderr, 'Paste the code, or the whole address from the browser, and press Enter:');
+    const input = readLine(io.stdin);
+    text = (await input.line) ?? '';
+    input.cancel();
+  }
+  const settings = await accounts.pendingSettings(profile);
+  const status = await accounts.finishLink(profile, text, { clientSecret: await clientSecret(io, settings?.provider === 'box' || settings?.confidential === true) });
+  line(io.stderr, `Linked: ${describe(status)}`);
+  return EXIT.OK;
+}
+
+/** Entry point for bin/authtray.js. */
+export async function main(): Promise<void> {
+  const code = await run(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    openBrowser: (url) => openSystemBrowser(url),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,128 @@
+/**
+ * Every error authtray raises on purpose: a stable string `code`, a message that names the cause and
+ * the next step (maestral's habit), and the original `cause` where there is one. Messages never hold
+ * a secret: build them from profile names, hosts and provider error codes only.
+ */
+
+export const ErrorCodes = {
+  /** Bad command-line usage or bad settings. */
+  USAGE: 'USAGE',
+  /** The redirect URL or pasted code was malformed (Dropbox's BadRequestException). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** No pending authorization, or it expired (Dropbox's BadStateException). */
+  BAD_STATE: 'BAD_STATE',
+  /** `state` did not match the pending authorization (Dropbox's CsrfException). */
+  CSRF: 'CSRF',
+  /** The user did not approve the app: `error=access_denied` (Dropbox's NotApprovedException). */
+  NOT_APPROVED: 'NOT_APPROVED',
+  /** The provider reported any other error on the redirect (Dropbox's ProviderException). */
+  PROVIDER_ERROR: 'PROVIDER_ERROR',
+  /** The provider rejected the authorization code (maestral's InvalidToken). */
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  /** The provider could not be reached, or answered with something that is not OAuth (maestral's ConnectionFailed). */
+  CONNECTION_FAILED: 'CONNECTION_FAILED',
+  /** The profile has no credentials. */
+  NOT_LINKED: 'NOT_LINKED',
+  /** The grant was revoked or expired (`invalid_grant` on refresh): the user must link again. */
+  NEEDS_RELINK: 'NEEDS_RELINK',
+  /** The credential store could not be read or written. */
+  STORE_ERROR: 'STORE_ERROR',
+  /** The system keyring is locked or unavailable. */
+  KEYRING_ACCESS: 'KEYRING_ACCESS',
+  /** The loopback listener gave up waiting, or was cancelled. */
+  CANCELLED: 'CANCELLED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class: `instanceof AuthtrayError` and a `code` from {@link ErrorCodes}. */
+export class AuthtrayError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends AuthtrayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.USAGE, message, options);
+  }
+}
+
+/** The redirect or pasted input was malformed. */
+export class BadRequestError extends AuthtrayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.BAD_REQUEST, message, options);
+  }
+}
+
+/** No pending authorization for this profile, or it expired: start the link again. */
+export class BadStateError extends AuthtrayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.BAD_STATE, message, options);
+  }
+}
+
+/** `state` did not match: the pending authorization is kept, so the genuine redirect can still finish it. */
+export class CsrfError extends AuthtrayError {
+  constructor(message = 'The authorization response does not belong to this link attempt (state mismatch). It was ignored; finish with the URL from your own browser or start the link again.') {
+    super(ErrorCodes.CSRF, message);
+  }
+}
+
+export class NotApprovedError extends AuthtrayError {
+  constructor(message = 'The link was not approved at the provider. Run link again and choose Allow.') {
+    super(ErrorCodes.NOT_APPROVED, message);
+  }
+}
+
+/** The provider redirected back with an error other than `access_denied`. */
+export class ProviderError extends AuthtrayError {
+  readonly providerError: string;
+  constructor(providerError: string, description: string | undefined) {
+    super(
+      ErrorCodes.PROVIDER_ERROR,
+      `The provider reported "${providerError}"${description ? `: ${description}` : ''}. Start the link again; if it persists, check the app registration.`,
+    );
+    this.providerError = providerError;
+  }
+}
+
+/** The provider rejected the authorization code (wrong, used or expired). */
+export class InvalidTokenError extends AuthtrayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.INVALID_TOKEN, message, options);
+  }
+}
+
+export class ConnectionFailedError extends AuthtrayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.CONNECTION_FAILED, message, options);
+  }
+}
+
+export class NotLinkedError extends AuthtrayError {
+  constructor(profile: string) {
+    super(ErrorCodes.NOT_LINKED, `Profile "${profile}" is not linked. Run: authtray link --profile ${profile} --provider ...`);
+  }
+}
+
+export class NeedsRelinkError extends AuthtrayError {
+  constructor(profile: string, reason = 'the provider no longer accepts its credentials') {
+    super(ErrorCodes.NEEDS_RELINK, `Profile "${profile}" needs to be linked again: ${reason}. Run: authtray link --profile ${profile}`);
+  }
+}
+
+export class CredentialStoreError extends AuthtrayError {
+  constructor(message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+    super(options?.code ?? ErrorCodes.STORE_ERROR, message, options);
+  }
+}
+
+export class CancelledError extends AuthtrayError {
+  constructor(message: string) {
+    super(ErrorCodes.CANCELLED, message);
+  }
+}

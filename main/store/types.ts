@@ -1,0 +1,61 @@
+/**
+ * The credential record and the stores that keep it. The record follows python-oauth2's `AccessToken`
+ * (client id, grant, token, data, expiry, refresh token, scopes): everything secret about one profile
+ * is in this one record, so a store keeps one secret per profile.
+ */
+
+export type ProviderKind = 'dropbox' | 'box' | 'oidc';
+
+/**
+ * `offline`: a refresh token and an expiring access token. `legacy`: a long-lived access token, no
+ * refresh token (Dropbox before short-lived tokens). `online`: an expiring access token and no way to
+ * renew it; the profile needs relinking when it expires.
+ */
+export type TokenKind = 'offline' | 'legacy' | 'online';
+
+export interface CredentialRecord {
+  /** Schema version of this record. */
+  readonly version: 1;
+  readonly provider: ProviderKind;
+  readonly clientId: string;
+  /** The provider's id of the linked account (Dropbox `account_id`, Box user id, OIDC `sub`). */
+  readonly accountId: string;
+  readonly tokenKind: TokenKind;
+  readonly accessToken: string;
+  /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
+  readonly expiresAt: number | null;
+  readonly refreshToken: string | null;
+  readonly scopes: readonly string[];
+  /** The client secret of a confidential client (Box, some OIDC clients); kept only here. */
+  readonly clientSecret?: string | undefined;
+  /** Extra token-response data worth keeping (e.g. an OIDC ID token for logout hints). */
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/** What `status` may show about a store; never a secret. */
+export interface StoreInfo {
+  /** `memory`, `plaintext`, later `keyring`, `redis`, `memcached`. */
+  readonly backend: string;
+  /** Where the records are: a file path, a keyring name, a server address without credentials. */
+  readonly location: string;
+  /** False when records sit readable on disk or unencrypted in a shared store. */
+  readonly secure: boolean;
+}
+
+/**
+ * A place for credential records, one per profile. Implementations throw `CredentialStoreError`
+ * (or its subclass `KeyringAccessError`) when they cannot read or write; they never fall back to
+ * another place on their own.
+ */
+export interface CredentialStore {
+  readonly info: StoreInfo;
+  /** The profile's record, or null when there is none. */
+  load(profile: string): Promise<CredentialRecord | null>;
+  /**
+   * Replaces the profile's record. The previous record stays readable until the new one is
+   * complete (no moment without a record, no half-written record).
+   */
+  save(profile: string, record: CredentialRecord): Promise<void>;
+  /** Removes the profile's record; no error when there is none. */
+  delete(profile: string): Promise<void>;
+}
