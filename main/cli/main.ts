@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Accounts, type ProfileStatus } from '../accounts.js';
-import { AuthtrayError, ErrorCodes, UsageError, type ErrorCode } from '../errors.js';
+import { AuthtrayError, UsageError, type ErrorCode } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProviderKind } from '../store/types.js';
