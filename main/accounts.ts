@@ -4,15 +4,16 @@
  */
 import { join } from 'node:path';
 import { AuthtrayError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
-import { buildAuthorization, checkAuthorizationResponse, exchangeCode, noPendingAuthorization, parseAuthorizationInput, type AuthorizationInput } from './auth/flow.js';
-import { defaultAuthDeps, type AuthDeps } from './auth/http.js';
-import { startLoopbackListener, type LoopbackListener } from './auth/loopback.js';
+import type { AuthorizationInput } from './auth/flow.js';
+import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
+import type { LoopbackListener } from './auth/loopback.js';
 import { FilePendingStore, type PendingStore } from './auth/pending.js';
-import { resolveProvider, tokenKindOf, type AccountInfo, type ProfileSettings, type RedirectMode } from './auth/providers.js';
-import { isFresh, OAuthSession, type RefreshLock } from './auth/session.js';
+import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/providers.js';
+import type { OAuthSession, RefreshLock } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';
 import { PlaintextCredentialStore } from './store/plaintext.js';
 import { assertProfileName } from './store/profile-name.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
 export interface AccountsOptions {
@@ -71,7 +72,7 @@ export class Accounts {
   readonly #defaultBackend: string;
   readonly #warn: (message: string) => void;
   readonly #options: AccountsOptions;
-  readonly #sessions = new Map<string, OAuthSession>();
+  readonly #sessions = new Map<string, Promise<OAuthSession>>();
   readonly #listeners = new Map<string, LoopbackListener<ProfileStatus>>();
   /** Client secrets of links in progress: memory only, never in the pending file. */
   readonly #secrets = new Map<string, string>();
@@ -99,6 +100,7 @@ export class Accounts {
    */
   async startLink(profile: string, settings: ProfileSettings, options: LinkOptions = {}): Promise<LinkStarted> {
     assertProfileName(profile);
+    const [{ resolveProvider }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
     const provider = await resolveProvider(settings, this.#deps);
     if (provider.needsClientSecret && !options.clientSecret) {
       throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
@@ -156,6 +158,7 @@ export class Accounts {
   /** Finishes a link with what the user pasted: the code, or the whole redirect URL. */
   async finishLink(profile: string, input: string, options: { clientSecret?: string | undefined } = {}): Promise<ProfileStatus> {
     assertProfileName(profile);
+    const { parseAuthorizationInput } = await flow();
     return this.#complete(profile, parseAuthorizationInput(input), options.clientSecret);
   }
 
@@ -180,6 +183,7 @@ export class Accounts {
 
   /** Two provider requests: the token exchange, then the account. */
   async #complete(profile: string, input: AuthorizationInput, clientSecret: string | undefined, fromListener = false): Promise<ProfileStatus> {
+    const [{ resolveProvider, tokenKindOf }, { checkAuthorizationResponse, exchangeCode, noPendingAuthorization }] = await Promise.all([providers(), flow()]);
     const pending = await this.#pending.get(profile);
     if (!pending) throw noPendingAuthorization();
     const provider = await resolveProvider(pending.settings, this.#deps);
@@ -260,12 +264,21 @@ export class Accounts {
     return Promise.all(names.map((name) => this.status(name)));
   }
 
-  /** The profile's token session (one per profile per service). */
-  async session(profile: string): Promise<OAuthSession> {
-    const existing = this.#sessions.get(profile);
-    if (existing) return existing;
+  /** The profile's token session: one per profile per service, however many callers ask at once. */
+  session(profile: string): Promise<OAuthSession> {
+    let session = this.#sessions.get(profile);
+    if (!session) {
+      session = this.#openSession(profile);
+      this.#sessions.set(profile, session);
+      session.catch(() => this.#sessions.delete(profile));
+    }
+    return session;
+  }
+
+  async #openSession(profile: string): Promise<OAuthSession> {
     const config = await this.#profileConfig(profile);
-    const session = new OAuthSession({
+    const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
+    return new OAuthSession({
       profile,
       store: this.#openStore(config.store.backend),
       provider: () => resolveProvider(config.settings, this.#deps),
@@ -274,14 +287,18 @@ export class Accounts {
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
     });
-    this.#sessions.set(profile, session);
-    return session;
   }
 
   /** A valid access token, refreshed first when needed. */
   async accessToken(profile: string): Promise<string> {
     const config = await this.#profileConfig(profile);
     if (config.needsRelink) throw new NeedsRelinkError(profile);
+    if (!this.#sessions.has(profile)) {
+      // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
+      const record = await this.#openStore(config.store.backend).load(profile);
+      if (!record) throw new NotLinkedError(profile);
+      if (isFresh(record, this.#deps.now(), this.#options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
+    }
     return (await this.session(profile)).accessToken();
   }
 
@@ -303,6 +320,7 @@ export class Accounts {
     let warning: string | null = null;
     if (record) {
       try {
+        const { resolveProvider } = await providers();
         const provider = await resolveProvider(config.settings, this.#deps);
         let accessToken = record.accessToken;
         // Dropbox revokes with an access token, so an expired one is renewed first.
@@ -325,6 +343,15 @@ export class Accounts {
     return { revoked: record !== null && warning === null, warning };
   }
 }
+
+/**
+ * The protocol modules load on first use: `authtray token` with a fresh cached token reads two files
+ * and never needs them, and a CLI that starts fast is one scripts can call freely.
+ */
+const flow = () => import('./auth/flow.js');
+const providers = () => import('./auth/providers.js');
+const loopback = () => import('./auth/loopback.js');
+const sessions = () => import('./auth/session.js');
 
 /** Exit-code-style outcome names of maestral's `verify_auth_token`, for adapters that want them. */
 export const LinkOutcome = {

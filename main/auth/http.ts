@@ -1,24 +1,8 @@
 import * as oauth from 'oauth4webapi';
-import {
-  AuthtrayError,
-  ConnectionFailedError,
-} from '../errors.js';
+import { AuthtrayError, ConnectionFailedError } from '../errors.js';
+import type { AuthDeps } from './deps.js';
 
-/** What the auth code needs from the outside world; tests and benchmarks pass their own. */
-export interface AuthDeps {
-  /** `fetch` for every provider request. */
-  readonly fetch: typeof fetch;
-  /** The clock, in ms since the epoch. */
-  readonly now: () => number;
-  /** Upper bound for one provider request, in ms. */
-  readonly requestTimeoutMs: number;
-}
-
-export const defaultAuthDeps: AuthDeps = {
-  fetch: (...args) => fetch(...args),
-  now: () => Date.now(),
-  requestTimeoutMs: 30_000,
-};
+export { defaultAuthDeps, type AuthDeps } from './deps.js';
 
 /** True for URLs on 127.0.0.0/8, ::1 or `localhost`: the only places plain http is accepted. */
 export function isLoopbackUrl(url: URL): boolean {

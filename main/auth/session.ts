@@ -4,12 +4,13 @@
  */
 import * as oauth from 'oauth4webapi';
 import { NeedsRelinkError, NotLinkedError, ProviderError } from '../errors.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
 import type { CredentialRecord, CredentialStore } from '../store/types.js';
 import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
 import type { Provider } from './providers.js';
 
 /** Refresh when less than this is left, so a token handed out still works for a while. */
-export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
+export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
 
 /**
  * Serializes refreshes of one profile. In one process the session's own single flight is enough;
@@ -33,11 +34,6 @@ export interface SessionOptions {
   onNeedsRelink?: () => Promise<void>;
   /** Called with every new record, after it is stored (Box's `store_tokens`). */
   onTokens?: (record: CredentialRecord) => void;
-}
-
-/** True when the record's access token has more than `marginMs` left (legacy tokens always). */
-export function isFresh(record: CredentialRecord, now: number, marginMs: number): boolean {
-  return record.expiresAt === null || record.expiresAt - now > marginMs;
 }
 
 export class OAuthSession {

@@ -9,7 +9,7 @@ export interface CliIO {
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   /** Opens a URL in the system browser; false when it could not. */
-  openBrowser: (url: string) => boolean;
+  openBrowser: (url: string) => Promise<boolean>;
 }
 
 /**

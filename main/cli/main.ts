@@ -8,7 +8,10 @@ import { AuthtrayError, UsageError, type ErrorCode } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProviderKind } from '../store/types.js';
-import { hasDisplay, openSystemBrowser, readHidden, readLine, type CliIO } from './io.js';
+import type { CliIO } from './io.js';
+
+/** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
+const terminal = () => import('./io.js');
 
 export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, INTERNAL: 70, USAGE: 64 } as const;
 
@@ -213,6 +216,7 @@ async function clientSecret(io: CliIO, needed: boolean): Promise<string | undefi
   if (!needed) return undefined;
   if (io.env.AUTHTRAY_CLIENT_SECRET) return io.env.AUTHTRAY_CLIENT_SECRET;
   if (!io.stdin.isTTY) throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET (there is no terminal to ask on).');
+  const { readHidden } = await terminal();
   const secret = (await readHidden(io, 'Client secret (input hidden): ')).trim();
   if (!secret) throw new UsageError('No client secret entered.');
   return secret;
@@ -223,7 +227,8 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
   const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
   const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret });
   line(io.stdout, started.url);
-  const browser = !flags['no-browser'] && hasDisplay(io.env) && io.openBrowser(started.url);
+  const { hasDisplay, readLine } = await terminal();
+  const browser = !flags['no-browser'] && hasDisplay(io.env) && (await io.openBrowser(started.url));
   line(io.stderr, browser ? 'Your browser was opened at the address above: approve authtray there.' : 'Open the address above in your browser and approve authtray.');
   line(
     io.stderr,
@@ -256,6 +261,7 @@ async function finish(accounts: Accounts, profile: string, given: string | undef
   let text = given;
   if (text === undefined) {
     line(io.stderr, 'Paste the code, or the whole address from the browser, and press Enter:');
+    const { readLine } = await terminal();
     const input = readLine(io.stdin);
     text = (await input.line) ?? '';
     input.cancel();
@@ -273,7 +279,7 @@ export async function main(): Promise<void> {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    openBrowser: (url) => openSystemBrowser(url),
+    openBrowser: async (url) => (await terminal()).openSystemBrowser(url),
   });
   process.exitCode = code;
 }
