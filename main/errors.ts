@@ -121,6 +121,13 @@ export class CredentialStoreError extends AuthtrayError {
   }
 }
 
+/** The system keyring cannot be used now: locked, gone, or not answering. Nothing was written elsewhere. */
+export class KeyringAccessError extends CredentialStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: ErrorCodes.KEYRING_ACCESS });
+  }
+}
+
 export class CancelledError extends AuthtrayError {
   constructor(message: string) {
     super(ErrorCodes.CANCELLED, message);

@@ -5,21 +5,16 @@
 import * as oauth from 'oauth4webapi';
 import { NeedsRelinkError, NotLinkedError, ProviderError } from '../errors.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
-import type { CredentialRecord, CredentialStore } from '../store/types.js';
+import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
+
+export type { RefreshLock } from '../store/types.js';
 import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
 import type { Provider } from './providers.js';
 
 /** Refresh when less than this is left, so a token handed out still works for a while. */
 export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
 
-/**
- * Serializes refreshes of one profile. In one process the session's own single flight is enough;
- * the keyring and shared stores bring locks that also hold across processes and hosts.
- */
-export interface RefreshLock {
-  withLock<T>(profile: string, fn: () => Promise<T>): Promise<T>;
-}
-
+/** In one process the session's own single flight is enough. */
 export const processLocalLock: RefreshLock = { withLock: (_profile, fn) => fn() };
 
 export interface SessionOptions {

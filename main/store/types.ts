@@ -58,4 +58,19 @@ export interface CredentialStore {
   save(profile: string, record: CredentialRecord): Promise<void>;
   /** Removes the profile's record; no error when there is none. */
   delete(profile: string): Promise<void>;
+  /**
+   * Serializes refreshes of a profile among everyone who shares this store (Redis: `SET NX PX`;
+   * Memcached: `add`). Absent for stores local to one machine, which use a lock file instead.
+   */
+  readonly lock?: RefreshLock;
+  /** Releases connections, so a CLI run can exit. */
+  close?(): Promise<void>;
+}
+
+/**
+ * Serializes refreshes of one profile: whoever holds it refreshes; the others wait, then read the
+ * record again instead of refreshing.
+ */
+export interface RefreshLock {
+  withLock<T>(profile: string, fn: () => Promise<T>): Promise<T>;
 }
