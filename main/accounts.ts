@@ -11,6 +11,7 @@ import { FilePendingStore, type PendingStore } from './auth/pending.js';
 import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/providers.js';
 import type { OAuthSession, RefreshLock } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';
+import { FileRefreshLock } from './store/file-lock.js';
 import { PlaintextCredentialStore } from './store/plaintext.js';
 import { assertProfileName } from './store/profile-name.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from './store/record.js';
@@ -74,6 +75,7 @@ export class Accounts {
   readonly #options: AccountsOptions;
   readonly #sessions = new Map<string, Promise<OAuthSession>>();
   readonly #listeners = new Map<string, LoopbackListener<ProfileStatus>>();
+  readonly #fileLock: FileRefreshLock;
   /** Client secrets of links in progress: memory only, never in the pending file. */
   readonly #secrets = new Map<string, string>();
 
@@ -82,6 +84,7 @@ export class Accounts {
     this.home = options.home;
     this.config = new ConfigFile(options.home);
     this.#deps = { ...defaultAuthDeps, ...options.deps };
+    this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
     const plaintext = new PlaintextCredentialStore(join(options.home, 'credentials'));
     this.#openStore =
@@ -278,12 +281,14 @@ export class Accounts {
   async #openSession(profile: string): Promise<OAuthSession> {
     const config = await this.#profileConfig(profile);
     const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
+    const store = this.#openStore(config.store.backend);
     return new OAuthSession({
       profile,
-      store: this.#openStore(config.store.backend),
+      store,
       provider: () => resolveProvider(config.settings, this.#deps),
       deps: this.#deps,
-      lock: this.#options.lock,
+      // Shared stores lock in the store itself; local ones with a lock file beside the config.
+      lock: this.#options.lock ?? store.lock ?? this.#fileLock,
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
     });

@@ -22,6 +22,8 @@ export interface PendingAuthorization {
   /** The redirect_uri sent, or null when none was (Dropbox's code-display flow). */
   readonly redirectUri: string | null;
   readonly mode: RedirectMode;
+  /** The credential backend chosen when the link started (see store/backends.ts). */
+  readonly backend?: string;
   readonly createdAt: number;
   readonly expiresAt: number;
 }

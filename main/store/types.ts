@@ -63,6 +63,12 @@ export interface CredentialStore {
    * Memcached: `add`). Absent for stores local to one machine, which use a lock file instead.
    */
   readonly lock?: RefreshLock;
+  /**
+   * Shared stores also keep the profile's non-secret config (provider, client, endpoints, account),
+   * so a host with no local config can use a profile linked elsewhere.
+   */
+  saveProfile?(profile: string, config: unknown): Promise<void>;
+  loadProfile?(profile: string): Promise<unknown>;
   /** Releases connections, so a CLI run can exit. */
   close?(): Promise<void>;
 }
