@@ -156,9 +156,11 @@ function checked(settings: ProfileSettings, name: keyof EndpointOverrides, fallb
 /** Dropbox: PKCE, `token_access_type=offline`, paste flow by default, loopback on a fixed port. */
 function dropbox(settings: ProfileSettings): Provider {
   const api = checked(settings, 'api', 'https://api.dropboxapi.com/').replace(/\/?$/, '/');
+  const authorize = checked(settings, 'authorize', 'https://www.dropbox.com/oauth2/authorize');
   const as: oauth.AuthorizationServer = {
-    issuer: 'https://www.dropbox.com',
-    authorization_endpoint: checked(settings, 'authorize', 'https://www.dropbox.com/oauth2/authorize'),
+    // Dropbox publishes no metadata; the issuer is where its authorization page lives (an override moves it).
+    issuer: new URL(authorize).origin,
+    authorization_endpoint: authorize,
     token_endpoint: checked(settings, 'token', 'https://api.dropboxapi.com/oauth2/token'),
     revocation_endpoint: checked(settings, 'revoke', new URL('2/auth/token/revoke', api).href),
   };
@@ -197,9 +199,10 @@ function dropbox(settings: ProfileSettings): Provider {
 /** Box: client secret, loopback on any port, rotating refresh tokens. */
 function box(settings: ProfileSettings): Provider {
   const api = checked(settings, 'api', 'https://api.box.com/').replace(/\/?$/, '/');
+  const authorize = checked(settings, 'authorize', 'https://account.box.com/api/oauth2/authorize');
   const as: oauth.AuthorizationServer = {
-    issuer: 'https://account.box.com',
-    authorization_endpoint: checked(settings, 'authorize', 'https://account.box.com/api/oauth2/authorize'),
+    issuer: new URL(authorize).origin,
+    authorization_endpoint: authorize,
     token_endpoint: checked(settings, 'token', 'https://api.box.com/oauth2/token'),
     revocation_endpoint: checked(settings, 'revoke', 'https://api.box.com/oauth2/revoke'),
   };

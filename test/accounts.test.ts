@@ -1,0 +1,361 @@
+// The accounts service against the real sandbox authorization server (oidc-provider on 127.0.0.1).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Accounts, type AccountsOptions } from '../main/accounts.js';
+import type { ProfileSettings } from '../main/auth/providers.js';
+import { AuthtrayError } from '../main/errors.js';
+import { PlaintextCredentialStore } from '../main/store/plaintext.js';
+import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from './sandbox/provider.js';
+import { approve } from './support/login.js';
+
+let sandbox: Sandbox;
+let sandboxData: string;
+let home: string;
+let clock: number;
+const warnings: string[] = [];
+
+const totalRequests = () => Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
+
+function accounts(extra: Partial<AccountsOptions> = {}) {
+  return new Accounts({ home, deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
+}
+
+const oidcSettings = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
+const dropboxSettings = (): ProfileSettings => ({
+  provider: 'dropbox',
+  clientId: SANDBOX_CLIENTS.dropbox.clientId,
+  endpoints: { authorize: `${sandbox.issuer}/auth`, token: `${sandbox.issuer}/token`, api: `${sandbox.issuer}/dropbox/` },
+});
+const boxSettings = (): ProfileSettings => ({
+  provider: 'box',
+  clientId: SANDBOX_CLIENTS.box.clientId,
+  endpoints: { authorize: `${sandbox.issuer}/auth`, token: `${sandbox.issuer}/token`, revoke: `${sandbox.issuer}/token/revocation`, api: `${sandbox.issuer}/box/` },
+});
+
+async function expectCode(promise: Promise<unknown>, code: string) {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, `expected an error with code ${code}`).toBeInstanceOf(AuthtrayError);
+  expect((err as AuthtrayError).code).toBe(code);
+  return err as AuthtrayError;
+}
+
+/** Links `profile` by pasting the redirect URL the sandbox sends the browser to. */
+async function linkByPaste(a: Accounts, profile: string, settings = oidcSettings(), login = 'alice') {
+  const started = await a.startLink(profile, settings, { redirect: 'paste' });
+  const { redirectUrl } = await approve(started.url, { login });
+  return a.finishLink(profile, redirectUrl);
+}
+
+beforeAll(async () => {
+  sandboxData = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
+  sandbox = await startSandbox({ dataDir: sandboxData });
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await rm(sandboxData, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'authtray-home-'));
+  clock = Date.now();
+  warnings.length = 0;
+  sandbox.stats.reset();
+});
+afterEach(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('linking', () => {
+  it('links by loopback redirect with exactly two provider requests after the code', async () => {
+    const a = accounts();
+    const started = await a.startLink('default', oidcSettings());
+    expect(started.mode).toBe('loopback');
+    expect(started.redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const url = new URL(started.url);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('prompt')).toBe('consent');
+    expect(url.searchParams.get('scope')).toBe('openid profile email offline_access');
+
+    const { redirectUrl } = await approve(started.url, { login: 'alice' });
+    expect(redirectUrl.startsWith(started.redirectUri!)).toBe(true);
+    sandbox.stats.reset();
+    const page = await fetch(redirectUrl);
+    expect(page.status).toBe(200);
+    const status = await started.redirected!;
+    expect(totalRequests()).toBe(2); // token, then userinfo
+    expect(sandbox.stats.tokenRequests).toBe(1);
+
+    expect(status).toMatchObject({
+      profile: 'default',
+      provider: 'sandbox',
+      linked: true,
+      needsRelink: false,
+      account: { id: 'alice', name: 'Alice Example', email: 'alice@example.test' },
+      token: { kind: 'offline' },
+      store: { backend: 'plaintext', secure: false },
+    });
+    expect(await a.status('default')).toEqual(status);
+    const token = await a.accessToken('default');
+    expect((await sandbox.introspect(token)).active).toBe(true);
+  });
+
+  it('links by pasting the whole redirect URL, and a second service instance sees the link', async () => {
+    const status = await linkByPaste(accounts(), 'default');
+    expect(status.linked).toBe(true);
+    const fresh = accounts();
+    expect((await fresh.status('default')).account?.id).toBe('alice');
+    expect((await sandbox.introspect(await fresh.accessToken('default'))).active).toBe(true);
+  });
+
+  it('finishes a link started by another service instance (the pending flow is stored)', async () => {
+    const started = await accounts().startLink('default', oidcSettings(), { redirect: 'paste' });
+    const { redirectUrl } = await approve(started.url);
+    const status = await accounts().finishLink('default', redirectUrl);
+    expect(status.linked).toBe(true);
+  });
+
+  it('keeps two profiles side by side', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'work', oidcSettings(), 'alice');
+    await linkByPaste(a, 'home', oidcSettings(), 'bob');
+    const all = await a.profiles();
+    expect(all.map((p) => [p.profile, p.account?.id])).toEqual([
+      ['home', 'bob'],
+      ['work', 'alice'],
+    ]);
+    const [t1, t2] = [await a.accessToken('work'), await a.accessToken('home')];
+    expect(t1).not.toBe(t2);
+    expect((await sandbox.introspect(t1)).sub).toBe('alice');
+    expect((await sandbox.introspect(t2)).sub).toBe('bob');
+  });
+
+  it('a wrong code is rejected (invalid token) and the pending flow stays for the right one', async () => {
+    const a = accounts();
+    const started = await a.startLink('default', oidcSettings(), { redirect: 'paste' });
+    const { redirectUrl } = await approve(started.url);
+    const wrong = new URL(redirectUrl);
+    wrong.searchParams.set('code', 'not-the-code');
+    await expectCode(a.finishLink('default', wrong.href), 'INVALID_TOKEN');
+    expect((await a.status('default')).linked).toBe(false);
+    expect((await a.finishLink('default', redirectUrl)).linked).toBe(true);
+  });
+
+  it('a wrong state is a CSRF error and leaves the pending flow intact', async () => {
+    const a = accounts();
+    const started = await a.startLink('default', oidcSettings(), { redirect: 'paste' });
+    const { redirectUrl } = await approve(started.url);
+    const forged = new URL(redirectUrl);
+    forged.searchParams.set('state', 'forged-state');
+    sandbox.stats.reset();
+    await expectCode(a.finishLink('default', forged.href), 'CSRF');
+    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect((await a.finishLink('default', redirectUrl)).linked).toBe(true);
+  });
+
+  it('access_denied is "not approved"', async () => {
+    const a = accounts();
+    const started = await a.startLink('default', oidcSettings(), { redirect: 'paste' });
+    const { redirectUrl } = await approve(started.url, { deny: true });
+    expect(new URL(redirectUrl).searchParams.get('error')).toBe('access_denied');
+    await expectCode(a.finishLink('default', redirectUrl), 'NOT_APPROVED');
+  });
+
+  it('an expired pending flow is a bad state; no pending flow at all too', async () => {
+    const a = accounts();
+    await expectCode(a.finishLink('default', 'some-code'), 'BAD_STATE');
+    const started = await a.startLink('default', oidcSettings(), { redirect: 'paste' });
+    const { redirectUrl } = await approve(started.url);
+    clock += 11 * 60_000;
+    await expectCode(a.finishLink('default', redirectUrl), 'BAD_STATE');
+  });
+
+  it('provider down while finishing → connection failed; after a restart the retry works', async () => {
+    const a = accounts();
+    const started = await a.startLink('default', oidcSettings(), { redirect: 'paste' });
+    const { redirectUrl } = await approve(started.url);
+    const port = sandbox.port;
+    await sandbox.close();
+    try {
+      await expectCode(a.finishLink('default', redirectUrl), 'CONNECTION_FAILED');
+    } finally {
+      sandbox = await startSandbox({ port, dataDir: sandboxData });
+    }
+    expect((await a.finishLink('default', redirectUrl)).linked).toBe(true);
+  });
+
+  it('keeps no secret in the config file', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'default');
+    const record = await new PlaintextCredentialStore(join(home, 'credentials')).load('default');
+    const config = await readFile(join(home, 'config.json'), 'utf8');
+    expect(record!.refreshToken).toBeTruthy();
+    expect(config).not.toContain(record!.accessToken);
+    expect(config).not.toContain(record!.refreshToken!);
+    expect(config).toContain('alice@example.test');
+  });
+});
+
+describe('tokens', () => {
+  it('hands out the cached token, refreshes after expiry and persists the rotated refresh token first', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'default');
+    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const before = (await store.load('default'))!;
+    sandbox.stats.reset();
+    expect(await a.accessToken('default')).toBe(before.accessToken);
+    expect(sandbox.stats.tokenRequests).toBe(0);
+
+    clock = before.expiresAt! + 1000;
+    const fresh = await a.accessToken('default');
+    expect(fresh).not.toBe(before.accessToken);
+    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    const after = (await store.load('default'))!;
+    expect(after.accessToken).toBe(fresh);
+    expect(after.refreshToken).not.toBe(before.refreshToken); // rotated, and saved
+    expect(after.expiresAt).toBeGreaterThan(clock);
+    expect((await sandbox.introspect(before.refreshToken!)).active).toBe(false);
+    expect((await sandbox.introspect(after.refreshToken!)).active).toBe(true);
+  });
+
+  it('1,000 concurrent callers at expiry make one token request and get the same token', async () => {
+    await linkByPaste(accounts(), 'default');
+    const a = accounts();
+    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    clock = record.expiresAt! + 1000;
+    sandbox.stats.reset();
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => a.accessToken('default')));
+    expect(sandbox.stats.tokenRequests).toBe(1);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(record.accessToken);
+  });
+
+  it('a refused grant (invalid_grant) moves the profile to "needs relink"', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'default');
+    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    // The user revokes the app elsewhere: the refresh token dies at the provider.
+    const revoke = await fetch(`${sandbox.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: record.refreshToken!, client_id: SANDBOX_CLIENTS.native.clientId }),
+    });
+    expect(revoke.ok).toBe(true);
+    clock = record.expiresAt! + 1000;
+    await expectCode(a.accessToken('default'), 'NEEDS_RELINK');
+    expect(await accounts().status('default')).toMatchObject({ needsRelink: true, linked: true });
+    await expectCode(accounts().accessToken('default'), 'NEEDS_RELINK');
+  });
+
+  it('an unknown profile is not linked', async () => {
+    await expectCode(accounts().accessToken('nobody'), 'NOT_LINKED');
+    expect(await accounts().status('nobody')).toMatchObject({ linked: false, account: null, token: null });
+  });
+});
+
+describe('unlink', () => {
+  it('revokes at the provider, deletes the credentials and forgets the profile', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'default');
+    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const record = (await store.load('default'))!;
+    const result = await a.unlink('default');
+    expect(result).toEqual({ revoked: true, warning: null });
+    expect((await sandbox.introspect(record.refreshToken!)).active).toBe(false);
+    expect(await store.load('default')).toBeNull();
+    expect(await a.status('default')).toMatchObject({ linked: false });
+    await expectCode(a.unlink('default'), 'NOT_LINKED');
+  });
+
+  it('deletes the credentials even when revocation fails, with a warning', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'default');
+    const port = sandbox.port;
+    await sandbox.close();
+    try {
+      const result = await a.unlink('default');
+      expect(result.revoked).toBe(false);
+      expect(result.warning).toMatch(/Could not revoke/);
+      expect(warnings).toHaveLength(1);
+      expect(await new PlaintextCredentialStore(join(home, 'credentials')).load('default')).toBeNull();
+    } finally {
+      sandbox = await startSandbox({ port, dataDir: sandboxData });
+    }
+  });
+});
+
+describe('Dropbox-shaped provider (sandbox emulation, endpoints overridden)', () => {
+  it('paste flow without redirect_uri, account from get_current_account, refresh without rotation, unlink revokes', async () => {
+    const a = accounts();
+    const started = await a.startLink('dbx', dropboxSettings());
+    expect(started.mode).toBe('paste');
+    expect(started.redirectUri).toBeNull();
+    const url = new URL(started.url);
+    expect(url.searchParams.get('token_access_type')).toBe('offline');
+    expect(url.searchParams.has('redirect_uri')).toBe(false);
+    const { redirectUrl } = await approve(started.url, { login: 'carol' });
+    const code = new URL(redirectUrl).searchParams.get('code')!;
+    sandbox.stats.reset();
+    const status = await a.finishLink('dbx', `  ${code}\n`);
+    expect(totalRequests()).toBe(2);
+    expect(status).toMatchObject({ provider: 'dropbox', account: { id: 'dbid:carol', email: 'carol@example.test' }, token: { kind: 'offline' } });
+
+    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const before = (await store.load('dbx'))!;
+    clock = before.expiresAt! + 1000;
+    await a.accessToken('dbx');
+    expect((await store.load('dbx'))!.refreshToken).toBe(before.refreshToken); // Dropbox does not rotate
+
+    expect(await a.unlink('dbx')).toEqual({ revoked: true, warning: null });
+    expect((await sandbox.introspect(before.refreshToken!)).active).toBe(false);
+  });
+
+  it('loopback only on the registered port, falling back to paste when it is busy', async () => {
+    const a = accounts();
+    await expectCode(a.startLink('dbx', dropboxSettings(), { redirect: 'loopback' }), 'USAGE');
+    const blocker = await import('node:net').then(({ createServer }) => createServer());
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const started = await a.startLink('dbx', { ...dropboxSettings(), port }, { redirect: 'loopback' });
+      expect(started.mode).toBe('paste');
+      expect(warnings.join('\n')).toMatch(/in use/);
+    } finally {
+      blocker.close();
+    }
+    const started = await a.startLink('dbx', { ...dropboxSettings(), port }, { redirect: 'loopback' });
+    expect(started.mode).toBe('loopback');
+    expect(started.redirectUri).toBe(`http://127.0.0.1:${port}/callback`);
+    const { response } = await approve(started.url, { login: 'dave', follow: true });
+    expect(response?.status).toBe(200);
+    expect((await started.redirected!).account?.id).toBe('dbid:dave');
+  });
+});
+
+describe('Box-shaped provider (sandbox emulation, endpoints overridden)', () => {
+  it('needs the client secret, links by loopback, keeps the secret only in the credential record, rotates on refresh', async () => {
+    const a = accounts();
+    await expectCode(a.startLink('box', boxSettings()), 'USAGE');
+    const started = await a.startLink('box', boxSettings(), { clientSecret: SANDBOX_CLIENTS.box.clientSecret });
+    expect(started.mode).toBe('loopback');
+    expect(new URL(started.url).searchParams.has('code_challenge')).toBe(false);
+    await approve(started.url, { login: 'erin', follow: true });
+    const status = await started.redirected!;
+    expect(status).toMatchObject({ provider: 'box', account: { id: 'erin', name: 'Erin Example', email: 'erin@example.test' } });
+
+    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const before = (await store.load('box'))!;
+    expect(before.clientSecret).toBe(SANDBOX_CLIENTS.box.clientSecret);
+    expect(await readFile(join(home, 'config.json'), 'utf8')).not.toContain(SANDBOX_CLIENTS.box.clientSecret);
+
+    clock = before.expiresAt! + 1000;
+    await accounts().accessToken('box');
+    const after = (await store.load('box'))!;
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(await accounts().unlink('box')).toEqual({ revoked: true, warning: null });
+    expect((await sandbox.introspect(after.refreshToken!)).active).toBe(false);
+  });
+});
