@@ -55,15 +55,29 @@ export function isConnectionFailure(err: unknown): boolean {
   return false;
 }
 
-/** Wraps a connection failure in a message naming the host and the next step. */
+/** The HTTP status an oauth4webapi error (or our own) carries, if any. */
+function httpStatusOf(err: unknown): number | null {
+  if (err instanceof oauth.ResponseBodyError) return err.status;
+  const status = (err as { cause?: { status?: unknown } } | undefined)?.cause?.status ?? (err as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' ? status : null;
+}
+
+/** Wraps a connection failure in a message naming the host, what went wrong and the next step. */
 export function connectionFailed(url: string | URL, err: unknown): ConnectionFailedError {
   const host = new URL(url).host;
-  return new ConnectionFailedError(`Could not reach ${host}. Check your connection and try again.`, { cause: err });
+  const status = httpStatusOf(err);
+  const message =
+    status !== null && status >= 500
+      ? `${host} answered with a server error (HTTP ${status}). Try again later.`
+      : err instanceof oauth.OperationProcessingError
+        ? `${host} did not answer like an OAuth server. Try again later; if it persists, check the provider's endpoints.`
+        : `Could not reach ${host}. Check your connection and try again.`;
+  return new ConnectionFailedError(message, { cause: err });
 }
 
 /** Reads a JSON body from a plain API response, mapping failures to typed errors. */
 export async function readJson(response: Response, what: string): Promise<Record<string, unknown>> {
-  if (response.status >= 500) throw connectionFailed(response.url || 'http://provider', new Error(`HTTP ${response.status}`));
+  if (response.status >= 500) throw connectionFailed(response.url || 'http://provider', response);
   let body: unknown;
   try {
     body = await response.json();

@@ -1,0 +1,153 @@
+// The loopback redirect listener on real sockets: where it binds, what it answers, when it stops.
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { CancelledError, CsrfError, NotApprovedError } from '../../main/errors.js';
+import { LOOPBACK_PATH, startLoopbackListener } from '../../main/auth/loopback.js';
+
+/** True when a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+const MARKER = 'R3FL3CT3D';
+const hostile = `?code=${MARKER}%3Cscript%3E&state=${MARKER}&error_description=${MARKER}%3Cb%3E`;
+
+describe('loopback listener', () => {
+  it('binds 127.0.0.1 only: not ::1, not 127.0.0.2', async () => {
+    const listener = await startLoopbackListener({ port: 0, handle: async () => 'ok' });
+    try {
+      expect(listener.redirectUri).toBe(`http://127.0.0.1:${listener.port}${LOOPBACK_PATH}`);
+      expect(await accepts('127.0.0.1', listener.port)).toBe(true);
+      expect(await accepts('127.0.0.2', listener.port)).toBe(false);
+      expect(await accepts('::1', listener.port)).toBe(false);
+    } finally {
+      listener.cancel();
+    }
+  });
+
+  it('answers other paths with 404 and other methods with 405, and keeps waiting', async () => {
+    let calls = 0;
+    const listener = await startLoopbackListener({ port: 0, handle: async () => ++calls });
+    expect((await get(listener.port, '/')).status).toBe(404);
+    expect((await get(listener.port, `/other${hostile}`)).status).toBe(404);
+    expect((await get(listener.port, `${LOOPBACK_PATH}?code=x`, 'POST')).status).toBe(405);
+    expect(calls).toBe(0);
+    expect((await get(listener.port, `${LOOPBACK_PATH}?code=x&state=y`)).status).toBe(200);
+    expect(await listener.result).toBe(1);
+  });
+
+  it('a forged callback (wrong state) is refused without ending the wait; the genuine one finishes it', async () => {
+    const listener = await startLoopbackListener({
+      port: 0,
+      handle: async (params) => {
+        if (params.get('state') !== 'good') throw new CsrfError();
+        return params.get('code');
+      },
+    });
+    const forged = await get(listener.port, `${LOOPBACK_PATH}?code=evil&state=bad`);
+    expect(forged.status).toBe(400);
+    const genuine = await get(listener.port, `${LOOPBACK_PATH}?code=real&state=good`);
+    expect(genuine.status).toBe(200);
+    expect(await listener.result).toBe('real');
+  });
+
+  it('takes one callback: a concurrent one is refused, and after success the port is closed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const listener = await startLoopbackListener({
+      port: 0,
+      handle: async (params) => {
+        await gate;
+        return params.get('code');
+      },
+    });
+    const first = get(listener.port, `${LOOPBACK_PATH}?code=one&state=s`);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await get(listener.port, `${LOOPBACK_PATH}?code=two&state=s`);
+    expect(second.status).toBe(409);
+    release();
+    expect((await first).status).toBe(200);
+    expect(await listener.result).toBe('one');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await accepts('127.0.0.1', listener.port)).toBe(false);
+  });
+
+  it('a final error (not approved) ends the wait with that error', async () => {
+    const listener = await startLoopbackListener({
+      port: 0,
+      handle: async () => {
+        throw new NotApprovedError();
+      },
+    });
+    const page = await get(listener.port, `${LOOPBACK_PATH}?error=access_denied&state=s`);
+    expect(page.status).toBe(400);
+    await expect(listener.result).rejects.toBeInstanceOf(NotApprovedError);
+  });
+
+  it('times out, rejects with CancelledError and closes the port', async () => {
+    const listener = await startLoopbackListener({ port: 0, timeoutMs: 100, handle: async () => 'never' });
+    await expect(listener.result).rejects.toBeInstanceOf(CancelledError);
+    expect(await accepts('127.0.0.1', listener.port)).toBe(false);
+  });
+
+  it('cancel() ends the wait and closes the port', async () => {
+    const listener = await startLoopbackListener({ port: 0, handle: async () => 'never' });
+    listener.cancel();
+    await expect(listener.result).rejects.toBeInstanceOf(CancelledError);
+    expect(await accepts('127.0.0.1', listener.port)).toBe(false);
+  });
+
+  it('fails to start on a busy port with the socket error', async () => {
+    const first = await startLoopbackListener({ port: 0, handle: async () => 1 });
+    try {
+      await expect(startLoopbackListener({ port: first.port, handle: async () => 2 })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      first.cancel();
+    }
+  });
+
+  it('reflects nothing from the request in any page it serves', async () => {
+    const outcomes: ((p: URLSearchParams) => Promise<string>)[] = [
+      async () => 'ok',
+      async () => {
+        throw new CsrfError();
+      },
+      async () => {
+        throw new NotApprovedError();
+      },
+      async () => {
+        throw new Error('unexpected');
+      },
+    ];
+    for (const handle of outcomes) {
+      for (const path of [`${LOOPBACK_PATH}${hostile}`, `/${MARKER}${hostile}`]) {
+        const listener = await startLoopbackListener({ port: 0, handle });
+        const page = await get(listener.port, path);
+        expect(page.body).not.toContain(MARKER);
+        expect(page.body).toMatch(/^<!doctype html>/);
+        listener.cancel();
+        await listener.result.catch(() => {});
+      }
+    }
+  });
+});
