@@ -1,0 +1,34 @@
+// Words the window uses for providers, tokens and times.
+import type { ProfileView } from '../../preload/api.js';
+
+const PROVIDERS: Record<string, string> = { dropbox: 'Dropbox', box: 'Box', oidc: 'OpenID Connect', sandbox: 'Sandbox (local test provider)', none: 'Not chosen' };
+
+export function providerLabel(provider: string): string {
+  return PROVIDERS[provider] ?? provider;
+}
+
+/** Short provider name for sentences ("revokes its access at Dropbox"). */
+export function providerShort(provider: string): string {
+  return provider === 'sandbox' ? 'the sandbox' : provider === 'oidc' ? 'the provider' : providerLabel(provider);
+}
+
+export function formatTime(iso: string, now = new Date()): string {
+  const date = new Date(iso);
+  const sameDay = date.toDateString() === now.toDateString();
+  return new Intl.DateTimeFormat(undefined, sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
+export function tokenDescription(token: NonNullable<ProfileView['token']>): string {
+  const kind =
+    token.kind === 'offline'
+      ? 'Renews itself (refresh token)'
+      : token.kind === 'online'
+        ? 'Short-lived, cannot renew itself'
+        : 'Long-lived access token';
+  return token.expiresAt ? `${kind}; current access token valid until ${formatTime(token.expiresAt)}` : kind;
+}
+
+/** The account's most human name. */
+export function accountTitle(p: ProfileView): string {
+  return p.account?.name ?? p.account?.email ?? p.account?.id ?? p.profile;
+}
