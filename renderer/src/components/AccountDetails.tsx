@@ -24,8 +24,12 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
   useEffect(() => {
     if (confirmRequested > 0) setConfirming(true);
   }, [confirmRequested]);
+  const asked = useRef(false);
   useEffect(() => {
+    // Focus follows the question: onto Unlink when asked, back to "Unlink…" when the answer is no.
     if (confirming) confirmRef.current?.focus();
+    else if (asked.current) unlinkRef.current?.focus();
+    asked.current = confirming;
   }, [confirming]);
 
   async function unlink() {
@@ -37,10 +41,7 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
     if (result) setConfirming(false);
   }
 
-  function keep() {
-    setConfirming(false);
-    unlinkRef.current?.focus();
-  }
+  const keep = () => setConfirming(false);
 
   const { account, store, token } = view;
   return (
