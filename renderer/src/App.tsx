@@ -74,9 +74,9 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
 
   async function startAgain(view: ProfileView) {
     await api.cancelLink(view.profile);
+    await load();
     if (view.account) relink(view);
     else setForm({ profile: view.profile, initial: lastRequests.current.get(view.profile), asked: true });
-    await load();
   }
 
   function unlinked(view: ProfileView, warning: string | null) {

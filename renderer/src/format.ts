@@ -32,3 +32,10 @@ export function tokenDescription(token: NonNullable<ProfileView['token']>): stri
 export function accountTitle(p: ProfileView): string {
   return p.account?.name ?? p.account?.email ?? p.account?.id ?? p.profile;
 }
+
+const STORES: Record<string, string> = { plaintext: 'Plain-text file', keyring: 'System keyring', redis: 'Redis', memcached: 'Memcached', memory: 'Memory only' };
+
+/** Where the credentials are, in words: the kind of store, then its place. */
+export function storeLabel(store: { backend: string; location: string }): string {
+  return `${STORES[store.backend] ?? store.backend}: ${store.location}`;
+}

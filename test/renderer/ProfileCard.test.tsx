@@ -60,15 +60,21 @@ describe('linked', () => {
     expect(detail('Email')).toBe('alice@example.test');
     expect(detail('Account id')).toBe('dbid:AAH4f99');
     expect(detail('Provider')).toBe('Dropbox');
-    expect(detail('Stored in')).toBe('System keyring (keyring): Secret Service (login)');
+    expect(detail('Stored in')).toBe('System keyring: Secret Service (login)');
     expect(detail('Token')).toMatch(/^Renews itself \(refresh token\); current access token valid until /);
     expect(screen.queryByRole('note', { name: 'Plain-text storage' })).toBeNull();
   });
 
   it('warns clearly when the credentials are in plain text', () => {
     card(linked);
-    expect(detail('Stored in')).toBe('Plain-text file (plaintext): /home/a/.config/authtray/credentials');
-    expect(screen.getByRole('note', { name: 'Plain-text storage' }).textContent).toMatch(/Stored in plain text.*Anyone who can read your files can read them/);
+    expect(detail('Stored in')).toBe('Plain-text file: /home/a/.config/authtray/credentials');
+    expect(screen.getByRole('note', { name: 'Plain-text storage' }).textContent).toMatch(/Stored in plain text.*Anyone who can read your files can use these credentials/);
+  });
+
+  it('an unencrypted shared store is named, with the same warning', () => {
+    card({ ...linked, store: { backend: 'redis', location: 'redis://127.0.0.1:6379/0', secure: false } });
+    expect(detail('Stored in')).toBe('Redis: redis://127.0.0.1:6379/0');
+    expect(screen.getByRole('note', { name: 'Plain-text storage' }).textContent).toMatch(/Anyone who can read that store can use these credentials/);
   });
 
   it('Unlink asks first; Keep linked does nothing; Unlink unlinks', async () => {

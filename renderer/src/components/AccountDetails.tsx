@@ -1,7 +1,7 @@
 // Linked: who, which provider, where the credentials are, the token, and Unlink with a confirmation.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ApiError, ProfileView } from '../../../preload/api.js';
-import { accountTitle, providerLabel, providerShort, tokenDescription } from '../format.js';
+import { accountTitle, providerLabel, providerShort, storeLabel, tokenDescription } from '../format.js';
 import { ErrorNotice } from './ErrorNotice.js';
 import { PlaintextWarning } from './PlaintextWarning.js';
 
@@ -45,7 +45,7 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
 
   const { account, store, token } = view;
   return (
-    <section className="details" aria-label="Account details">
+    <div className="details">
       <dl>
         <dt>Name</dt>
         <dd>{account?.name ?? '—'}</dd>
@@ -56,11 +56,11 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
         <dt>Provider</dt>
         <dd>{providerLabel(view.provider)}</dd>
         <dt>Stored in</dt>
-        <dd>{store ? `${store.secure ? 'System keyring' : 'Plain-text file'} (${store.backend}): ${store.location}` : '—'}</dd>
+        <dd>{store ? storeLabel(store) : '—'}</dd>
         <dt>Token</dt>
         <dd>{token ? tokenDescription(token) : '—'}</dd>
       </dl>
-      {store && !store.secure && <PlaintextWarning location={store.location} />}
+      {store && !store.secure && <PlaintextWarning backend={store.backend} location={store.location} />}
       {error && <ErrorNotice error={error} busy={busy} onRetry={() => void unlink()} onDismiss={() => setError(null)} />}
       {confirming ? (
         <div className="confirm" role="group" aria-labelledby={`${id}-confirm`}>
@@ -83,6 +83,6 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
           </button>
         </div>
       )}
-    </section>
+    </div>
   );
 }

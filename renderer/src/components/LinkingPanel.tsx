@@ -51,7 +51,7 @@ export function LinkingPanel({ pending, onOpen, onCopy, onFinish, onCancel, onSt
   const codeOnly = pending.mode === 'paste' && pending.redirectUri === null;
   const inline = shown && ['BAD_REQUEST', 'CSRF', 'USAGE', 'INVALID_ARGUMENT'].includes(shown.code);
   return (
-    <section className="linking" aria-labelledby={`${id}-title`}>
+    <div className="linking" role="group" aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Approve authtray in your browser</h3>
       <p>
         Open this address, sign in at {providerShort(pending.provider)} and allow access.
@@ -131,6 +131,6 @@ export function LinkingPanel({ pending, onOpen, onCopy, onFinish, onCancel, onSt
         </div>
       </form>
       <p className="hint">This link attempt is open until {formatTime(pending.expiresAt)}.</p>
-    </section>
+    </div>
   );
 }
