@@ -43,11 +43,10 @@ async function shot(name: string) {
 
 /** axe-core on the page as it is now; no violations allowed. */
 async function expectAccessible(state: string) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+  // In-page code goes as strings: it runs in the browser, not under this file's Node types.
+  if (!(await page.evaluate("'axe' in window"))) await page.evaluate(axeSource);
+  const violations = await page.evaluate<string[]>(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
+    r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`);
   expect(violations, `axe violations in state "${state}"`).toEqual([]);
 }
 
@@ -100,20 +99,17 @@ describe('the window in Chromium', { timeout: 60_000 }, () => {
     await expect(page.getByRole('note', { name: 'Plain-text storage' }).textContent()).resolves.toContain(join(home, 'credentials'));
     expect(await page.getByLabel('Provider').inputValue()).toBe('sandbox');
     // SECURITY #1: nothing of Node in the page.
-    expect(await page.evaluate(() => [typeof (window as { require?: unknown }).require, typeof (window as { process?: unknown }).process])).toEqual(['undefined', 'undefined']);
+    expect(await page.evaluate('[typeof require, typeof process, typeof module]')).toEqual(['undefined', 'undefined', 'undefined']);
     // SECURITY #6: an injected inline script is refused by the CSP.
-    const violated = await page.evaluate(
-      () =>
-        new Promise<string>((resolve) => {
-          document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
-          const script = document.createElement('script');
-          script.textContent = 'window.__inline = true';
-          document.body.append(script);
-          setTimeout(() => resolve('none'), 2000);
-        }),
-    );
+    const violated = await page.evaluate<string>(`new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
+      const script = document.createElement('script');
+      script.textContent = 'window.inlineRan = true';
+      document.body.append(script);
+      setTimeout(() => resolve('none'), 2000);
+    })`);
     expect(violated).toBe('script-src-elem');
-    expect(await page.evaluate(() => (window as { __inline?: boolean }).__inline)).toBeUndefined();
+    expect(await page.evaluate('window.inlineRan')).toBeUndefined();
     await shot('01-not-linked');
     await expectAccessible('not linked');
   });
