@@ -3,7 +3,8 @@
  * - `authtray token` wall time for a linked profile with a valid cached token, as a ratio to
  *   `node -e 0` (target ≤ 1.5×);
  * - token requests made by 1,000 concurrent callers at expiry (target 1);
- * - provider requests per link, after the code arrives (target 2).
+ * - provider requests per link, after the code arrives (target 2);
+ * - the window's JavaScript, gzipped (target ≤ 80 KB; bench/renderer-size.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { PlaintextCredentialStore } from '../main/store/plaintext.js';
 import { startSandbox } from '../test/sandbox/provider.js';
 import { BIN, cliEnv } from '../test/support/cli.js';
 import { approve } from '../test/support/login.js';
+import { rendererSizeFigure } from './renderer-size.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
@@ -86,6 +88,8 @@ async function main(): Promise<number> {
       target: '1',
       ok: requests === 1,
     });
+
+    figures.push(await rendererSizeFigure());
   } finally {
     await sandbox.close();
     await rm(sandboxData, { recursive: true, force: true });

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build as esbuild } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,12 +69,15 @@ async function start(args: string[]): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
-const [command, ...rest] = process.argv.slice(2);
-try {
-  if (command === 'build') await buildApp();
-  else if (command === 'start') process.exitCode = await start(rest.filter((a) => a !== '--'));
-  else throw new Error('usage: node --import tsx scripts/app.ts build|start [-- APP_ARGS]');
-} catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+// Run as a script (not when a test imports buildApp).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [command, ...rest] = process.argv.slice(2);
+  try {
+    if (command === 'build') await buildApp();
+    else if (command === 'start') process.exitCode = await start(rest.filter((a) => a !== '--'));
+    else throw new Error('usage: node --import tsx scripts/app.ts build|start [-- APP_ARGS]');
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
