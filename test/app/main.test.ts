@@ -57,3 +57,30 @@ describe('dist/app/main.js', () => {
     expect(preload).toContain('exposeInMainWorld');
   });
 });
+
+describe('electron-builder.yml', () => {
+  const config = readFileSync(join(root, 'electron-builder.yml'), 'utf8');
+  const list = (key: string) => {
+    const block = new RegExp(`^${key}:\\n((?: {2}[-#].*\\n)+)`, 'm').exec(config)?.[1] ?? '';
+    return block
+      .split('\n')
+      .filter((line) => line.startsWith('  - '))
+      .map((line) => line.replace(/^ {2}- /, '').replace(/^'|'$/g, ''));
+  };
+
+  it('packs what the entry point loads, with package.json pointing at it', () => {
+    expect(list('files')).toEqual(expect.arrayContaining(['dist/app/**', 'dist/renderer/**', 'assets/tray/**', 'package.json']));
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).main).toBe('dist/app/main.js');
+  });
+
+  it('keeps the keyring binding out of the asar archive, and names every target', () => {
+    expect(list('asarUnpack')).toEqual(['node_modules/@napi-rs/keyring*/**']);
+    expect(config).toMatch(/^appId: \S+/m);
+    expect(config).toMatch(/^mac:\n {2}target: dmg/m);
+    expect(config).toMatch(/^win:\n {2}target: nsis/m);
+    expect(config).toMatch(/^linux:\n {2}target: \[AppImage, deb\]/m);
+    for (const icon of ['assets/icon.png', 'assets/tray/tray.png', 'assets/tray/tray@2x.png', 'assets/tray/trayTemplate.png', 'assets/tray/trayTemplate@2x.png']) {
+      expect(existsSync(join(root, icon)), icon).toBe(true);
+    }
+  });
+});
