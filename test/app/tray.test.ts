@@ -2,30 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { profileLabel, trayMenuTemplate, trayTooltip, type TrayActions } from '../../main/app/tray.js';
 import type { ProfileView } from '../../preload/api.js';
+import { linked, notLinked, pendingDropbox } from '../support/views.js';
 
 type MenuItemConstructorOptions = ReturnType<typeof trayMenuTemplate>[number];
 
-const base: ProfileView = {
-  profile: 'default',
-  provider: 'dropbox',
-  linked: false,
-  needsRelink: false,
-  account: null,
-  token: null,
-  store: null,
-  needsClientSecret: false,
-  pending: null,
-  error: null,
-};
-const alice: ProfileView = {
-  ...base,
-  linked: true,
-  account: { id: 'dbid:1', name: 'Alice Example', email: 'alice@example.test' },
-  token: { kind: 'offline', expiresAt: '2030-01-01T00:00:00.000Z' },
-  store: { backend: 'plaintext', location: '/home/a/.config/authtray/credentials', secure: false },
-};
+const alice: ProfileView = linked;
 const bob: ProfileView = { ...alice, profile: 'work', provider: 'box', account: { id: '42', name: null, email: 'bob@example.test' } };
-const linking: ProfileView = { ...base, profile: 'new', pending: { profile: 'new', provider: 'dropbox', url: 'https://www.dropbox.com/oauth2/authorize', mode: 'paste', redirectUri: null, expiresAt: '2030-01-01T00:00:00.000Z', waiting: false } };
+const linking: ProfileView = { ...notLinked, profile: 'new', provider: 'dropbox', pending: { ...pendingDropbox, profile: 'new' } };
 
 function actions() {
   const calls: string[] = [];

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppInfo, AuthtrayApi, LinkRequest, ProfileView, Result, UiCommand } from '../../preload/api.js';
 import { App, suggestProfile } from '../../renderer/src/App.js';
 import { commandBuffer } from '../../renderer/src/commands.js';
-import { bob, FROM_SOURCE, linked, linking, needsRelink, notLinked, PLAIN } from './views.js';
+import { bob, FROM_SOURCE, linked, linking, needsRelink, notLinked, PLAIN } from '../support/views.js';
 
 afterEach(cleanup);
 

@@ -5,7 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiError, LinkRequest } from '../../preload/api.js';
 import { LinkForm } from '../../renderer/src/components/LinkForm.js';
-import { FROM_SOURCE, KEYRING, PLAIN } from './views.js';
+import { FROM_SOURCE, KEYRING, PLAIN } from '../support/views.js';
 
 afterEach(cleanup);
 

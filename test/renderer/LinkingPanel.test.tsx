@@ -5,7 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiError, PendingLinkView } from '../../preload/api.js';
 import { LinkingPanel } from '../../renderer/src/components/LinkingPanel.js';
-import { pendingDropbox, pendingLoopback } from './views.js';
+import { pendingDropbox, pendingLoopback } from '../support/views.js';
 
 afterEach(cleanup);
 

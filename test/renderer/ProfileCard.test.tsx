@@ -8,7 +8,7 @@ import type { ApiError, AuthtrayApi, ProfileView, Result } from '../../preload/a
 import { AccountDetails } from '../../renderer/src/components/AccountDetails.js';
 import { adviceFor, ErrorNotice } from '../../renderer/src/components/ErrorNotice.js';
 import { ProfileCard } from '../../renderer/src/components/ProfileCard.js';
-import { keyringLocked, linked, linkedInKeyring, linking, needsRelink } from './views.js';
+import { keyringLocked, linked, linkedInKeyring, linking, needsRelink } from '../support/views.js';
 
 afterEach(cleanup);
 

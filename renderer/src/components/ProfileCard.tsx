@@ -1,4 +1,5 @@
 // One profile: linked, linking, needing a relink, or in trouble; each with its next step.
+import type { ReactNode } from 'react';
 import type { ApiError, AuthtrayApi, ProfileView } from '../../../preload/api.js';
 import { accountTitle, providerLabel } from '../format.js';
 import { AccountDetails } from './AccountDetails.js';
@@ -20,6 +21,21 @@ export interface ProfileCardProps {
 }
 
 const errorOf = <T,>(result: { ok: true; value: T } | { ok: false; error: ApiError }) => (result.ok ? null : result.error);
+
+/** A problem whose one way out is linking the account again. */
+function RelinkNotice({ tone, title, children, onRelink }: { tone: 'error' | 'warn'; title: string; children: ReactNode; onRelink: () => void }) {
+  return (
+    <div className={`notice ${tone}`} role={tone === 'error' ? 'alert' : 'note'}>
+      <p className="notice-title">{title}</p>
+      <p>{children}</p>
+      <div className="actions">
+        <button type="button" className="primary" onClick={onRelink}>
+          Link again
+        </button>
+      </div>
+    </div>
+  );
+}
 
 function badge(view: ProfileView): { text: string; tone: string } {
   if (view.pending) return { text: 'Linking', tone: 'info' };
@@ -56,15 +72,9 @@ export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnli
   } else if (view.needsRelink) {
     body = (
       <>
-        <div className="notice error" role="alert">
-          <p className="notice-title">This account needs to be linked again</p>
-          <p>{providerLabel(view.provider)} no longer accepts authtray’s access (it was revoked, or it expired). Link it again to keep using it.</p>
-          <div className="actions">
-            <button type="button" className="primary" onClick={() => onRelink(view)}>
-              Link again
-            </button>
-          </div>
-        </div>
+        <RelinkNotice tone="error" title="This account needs to be linked again" onRelink={() => onRelink(view)}>
+          {providerLabel(view.provider)} no longer accepts authtray’s access (it was revoked, or it expired). Link it again to keep using it.
+        </RelinkNotice>
         <AccountDetails view={view} onUnlink={unlink} confirmRequested={unlinkRequested} />
       </>
     );
@@ -72,15 +82,9 @@ export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnli
     body = <AccountDetails view={view} onUnlink={unlink} confirmRequested={unlinkRequested} />;
   } else {
     body = (
-      <div className="notice warn" role="note">
-        <p className="notice-title">The credentials of this account are missing</p>
-        <p>They were removed from the store outside authtray. Link the account again to use it.</p>
-        <div className="actions">
-          <button type="button" className="primary" onClick={() => onRelink(view)}>
-            Link again
-          </button>
-        </div>
-      </div>
+      <RelinkNotice tone="warn" title="The credentials of this account are missing" onRelink={() => onRelink(view)}>
+        They were removed from the store outside authtray. Link the account again to use it.
+      </RelinkNotice>
     );
   }
   return (

@@ -1,4 +1,4 @@
-// Profile views and app info for the component tests: the shapes main sends, in each state.
+// Profile views and app info for the window and tray tests: the shapes main sends, in each state.
 import type { AppInfo, PendingLinkView, ProfileView } from '../../preload/api.js';
 
 export const PLAIN: AppInfo = { sandbox: null, newLinkStore: { backend: 'plaintext', location: '/home/a/.config/authtray/credentials', secure: false } };
