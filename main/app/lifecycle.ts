@@ -66,6 +66,12 @@ export function startsHidden(argv: readonly string[], platform: NodeJS.Platform,
   return platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
 }
 
+/** True when a profile that was linking is now linked. */
+export function finishedLinks(before: readonly ProfileView[], after: readonly ProfileView[]): boolean {
+  const linking = new Set(before.filter((p) => p.pending).map((p) => p.profile));
+  return after.some((p) => linking.has(p.profile) && p.linked && !p.pending);
+}
+
 /** The OS's start-at-login mechanism for this platform. */
 export function autostartFor(electron: Pick<ElectronParts, 'app'>, options: Pick<StartOptions, 'platform' | 'env' | 'execPath'>): Autostart {
   if (options.platform === 'darwin' || options.platform === 'win32') return loginItemAutostart(electron.app, options.platform);
@@ -139,6 +145,8 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   if (options.platform === 'win32') tray.on('click', () => window.show());
 
   service.onChange((profiles) => {
+    // A link finished in the browser: bring the window forward so the person sees the account.
+    if (finishedLinks(latest, profiles)) window.show();
     window.send('status:changed', profiles);
     void refreshTray(profiles);
   });

@@ -114,8 +114,16 @@ describe('the window in Chromium', { timeout: 60_000 }, () => {
     await expectAccessible('not linked');
   });
 
-  it('links by pasting a code', async () => {
-    await page.getByRole('button', { name: 'Link', exact: true }).click();
+  it('links by pasting a code, starting from the keyboard', async () => {
+    // Tab order: provider, client id, Link; Enter on Link starts.
+    const focused = async () => page.evaluate<string>("document.activeElement.labels?.[0]?.textContent ?? document.activeElement.textContent");
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Provider');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Client id');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Link');
+    await page.keyboard.press('Enter');
     const address = page.getByLabel('Authorization address');
     await address.waitFor();
     await expect(page.getByText('Waiting for your browser to come back…').isVisible()).resolves.toBe(true);

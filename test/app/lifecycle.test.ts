@@ -129,8 +129,10 @@ describe('IPC, events and the tray menu', () => {
     expect((await invoke(fake, 'link:copy', { profile: 'default' })).ok).toBe(true);
     expect(fake.clipboard).toEqual([url]);
 
+    expect(win.userCloses()).toBe(true); // the person closed the window while approving in the browser
     await approve(url, { follow: true });
     await waitFor(() => fake.trays[0]!.menu[0]!.label === 'Alice Example (sandbox)', 'the tray to show the linked account');
+    expect(win.visible).toBe(true); // brought back to show the account
     const events = win.webContents.sent.filter(([channel]) => channel === 'status:changed').map(([, p]) => p as ProfileView[]);
     expect(events.at(-1)![0]).toMatchObject({ profile: 'default', linked: true, account: { name: 'Alice Example' } });
     expect(fake.trays[0]!.tooltip).toBe('authtray: 1 account linked');

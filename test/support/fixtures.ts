@@ -87,7 +87,7 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 }
 
 /** Resolves when `predicate` holds, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
