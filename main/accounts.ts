@@ -227,7 +227,8 @@ export class Accounts {
   /** Every link in progress, by profile name. */
   async pendingLinks(): Promise<PendingLink[]> {
     const names = ((await this.#pending.list?.()) ?? []).sort();
-    const links = await Promise.all(names.map((name) => this.pendingLink(name)));
+    // One unreadable attempt (settings no provider accepts) must not hide the others.
+    const links = await Promise.all(names.map((name) => this.pendingLink(name).catch(() => null)));
     return links.filter((link): link is PendingLink => link !== null);
   }
 

@@ -134,6 +134,17 @@ describe('pendingLink', () => {
     await approve(second.url, { follow: true });
     expect((await second.redirected)!.linked).toBe(true);
   });
+  it('a pending file no provider accepts does not hide the other links in progress', async () => {
+    const a = accounts();
+    await a.startLink('good', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
+    await a.startLink('bad', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const path = `${fx.home}/pending/bad.json`;
+    const pending = JSON.parse(await readFile(path, 'utf8'));
+    await writeFile(path, JSON.stringify({ ...pending, settings: { ...pending.settings, provider: 'nope' } }));
+    await expectCode(a.pendingLink('bad'), 'USAGE');
+    expect((await a.pendingLinks()).map((p) => p.profile)).toEqual(['good']);
+  });
 });
 
 describe('newLinkStore', () => {
