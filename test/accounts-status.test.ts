@@ -1,5 +1,6 @@
 // What the app needs from the accounts service: status-change notifications and the link in
 // progress rebuilt after the window (or the app) was reopened. Against the real sandbox.
+import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from '../main/accounts.js';
 import { approve } from './support/login.js';
@@ -97,7 +98,7 @@ describe('pendingLink', () => {
     expect(await restarted.pendingLink('default')).toEqual({ ...same, waiting: false });
     expect(await restarted.pendingLinks()).toEqual([{ ...same, waiting: false }]);
     // Nothing secret in it: no verifier, no state other than the one already in the URL.
-    const pendingFile = JSON.parse(await (await import('node:fs/promises')).readFile(`${fx.home}/pending/default.json`, 'utf8'));
+    const pendingFile = JSON.parse(await readFile(`${fx.home}/pending/default.json`, 'utf8'));
     expect(JSON.stringify(same)).not.toContain(pendingFile.codeVerifier);
     a.cancelLink('default');
   });
@@ -134,11 +135,11 @@ describe('pendingLink', () => {
     await approve(second.url, { follow: true });
     expect((await second.redirected)!.linked).toBe(true);
   });
+
   it('a pending file no provider accepts does not hide the other links in progress', async () => {
     const a = accounts();
     await a.startLink('good', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
     await a.startLink('bad', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
-    const { readFile, writeFile } = await import('node:fs/promises');
     const path = `${fx.home}/pending/bad.json`;
     const pending = JSON.parse(await readFile(path, 'utf8'));
     await writeFile(path, JSON.stringify({ ...pending, settings: { ...pending.settings, provider: 'nope' } }));
