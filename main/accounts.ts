@@ -3,7 +3,7 @@
  * and the app's IPC handlers are thin adapters over this class; neither holds OAuth or storage logic.
  */
 import { join } from 'node:path';
-import { AuthtrayError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
+import { AuthtrayError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
 import type { AuthorizationInput } from './auth/flow.js';
 import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
@@ -12,19 +12,28 @@ import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/provider
 import type { OAuthSession, RefreshLock } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';
 import { FileRefreshLock } from './store/file-lock.js';
-import { PlaintextCredentialStore } from './store/plaintext.js';
+import { Backends, type ChosenBackend } from './store/backends.js';
+import type { KeyringOptions } from './store/keyring.js';
 import { assertProfileName } from './store/profile-name.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from './store/record.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
 export interface AccountsOptions {
   /** Directory of the config file and the file stores (see `authtrayHome()`). */
   home: string;
   deps?: Partial<AuthDeps>;
-  /** Opens the credential store of a backend; the default knows `plaintext`. */
+  /**
+   * Where new links keep their credentials (`--store`, AUTHTRAY_STORE): `auto` (the system keyring
+   * when it works, else plain text with a warning), `keyring`, `plaintext`, or a backend name
+   * `openStore` knows. Default `auto`.
+   */
+  store?: string;
+  /** Opens the credential store of a backend name (replaces the built-in ones: tests, embedders). */
   openStore?: (backend: string) => CredentialStore;
-  /** Backend for new links. */
+  /** Old name of `store`. */
   defaultBackend?: string;
+  /** System keyring settings (service name, per-call timeout). */
+  keyring?: KeyringOptions;
   pending?: PendingStore;
   lock?: RefreshLock;
   /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
@@ -55,6 +64,8 @@ export interface LinkStarted {
   mode: RedirectMode;
   redirectUri: string | null;
   expiresAt: string;
+  /** Where the credentials will be kept; `secure: false` means plain text, and the user was warned. */
+  store: StoreInfo;
   /** Loopback only: settles when the browser comes back with the answer, or the wait ends. */
   redirected: Promise<ProfileStatus> | null;
 }
@@ -69,11 +80,12 @@ export class Accounts {
   readonly config: ConfigFile;
   readonly #deps: AuthDeps;
   readonly #pending: PendingStore;
-  readonly #openStore: (backend: string) => CredentialStore;
-  readonly #defaultBackend: string;
+  readonly #backends: Backends;
+  readonly #storeChoice: string;
   readonly #warn: (message: string) => void;
   readonly #options: AccountsOptions;
   readonly #sessions = new Map<string, Promise<OAuthSession>>();
+  readonly #tokenRequests = new Map<string, Promise<string>>();
   readonly #listeners = new Map<string, LoopbackListener<ProfileStatus>>();
   readonly #fileLock: FileRefreshLock;
   /** Client secrets of links in progress: memory only, never in the pending file. */
@@ -86,14 +98,8 @@ export class Accounts {
     this.#deps = { ...defaultAuthDeps, ...options.deps };
     this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
-    const plaintext = new PlaintextCredentialStore(join(options.home, 'credentials'));
-    this.#openStore =
-      options.openStore ??
-      ((backend) => {
-        if (backend === 'plaintext') return plaintext;
-        throw new UsageError(`Unknown credential store "${backend}".`);
-      });
-    this.#defaultBackend = options.defaultBackend ?? 'plaintext';
+    this.#backends = new Backends({ home: options.home, keyring: options.keyring, open: options.openStore });
+    this.#storeChoice = options.store ?? options.defaultBackend ?? 'auto';
     this.#warn = options.warn ?? (() => {});
   }
 
@@ -108,6 +114,9 @@ export class Accounts {
     if (provider.needsClientSecret && !options.clientSecret) {
       throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
     }
+    const chosen = await this.#backendForLink(profile);
+    // Told before anything secret is written there (SECURITY.md, storage).
+    if (chosen.fallbackWarning) this.#warn(chosen.fallbackWarning);
     this.cancelLink(profile);
     let mode = options.redirect ?? settings.redirect ?? provider.defaultRedirect;
     let listener: LoopbackListener<ProfileStatus> | null = null;
@@ -133,7 +142,9 @@ export class Accounts {
       }
     }
     const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
-    const { url, pending } = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
+    const started = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
+    const { url } = started;
+    const pending = { ...started.pending, backend: chosen.backend };
     try {
       await this.#pending.put(pending);
     } catch (err) {
@@ -154,8 +165,26 @@ export class Accounts {
       mode,
       redirectUri,
       expiresAt: new Date(pending.expiresAt).toISOString(),
+      store: chosen.store.info,
       redirected: listener?.result ?? null,
     };
+  }
+
+  /**
+   * The backend a link will write to: a linked profile keeps the one it has (never switched while
+   * linked); a new one gets the configured choice. A keyring that cannot be used now fails here,
+   * before the user approves anything.
+   */
+  async #backendForLink(profile: string): Promise<ChosenBackend> {
+    const previous = (await this.config.read()).profiles[profile];
+    if (!previous) return this.#backends.choose(this.#storeChoice);
+    const remembered = previous.store.backend;
+    if (this.#options.store && this.#options.store !== 'auto' && this.#options.store !== remembered) {
+      throw new UsageError(
+        `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${this.#options.store}`,
+      );
+    }
+    return this.#backends.choose(remembered);
   }
 
   /** Finishes a link with what the user pasted: the code, or the whole redirect URL. */
@@ -211,9 +240,10 @@ export class Accounts {
       ...(provider.needsClientSecret ? { clientSecret: secret } : {}),
     };
     const previous = (await this.config.read()).profiles[profile];
-    const backend = this.#defaultBackend;
-    await this.#openStore(backend).save(profile, record);
-    if (previous && previous.store.backend !== backend) await this.#openStore(previous.store.backend).delete(profile);
+    const backend = pending.backend ?? (await this.#backendForLink(profile)).backend;
+    await this.#backends.open(backend).save(profile, record);
+    // The profile was unlinked and linked again elsewhere meanwhile: no copy stays behind.
+    if (previous && previous.store.backend !== backend) await this.#backends.open(previous.store.backend).delete(profile);
     await this.config.update((data) => {
       data.profiles[profile] = {
         settings: provider.settings,
@@ -246,7 +276,7 @@ export class Accounts {
       needsRelink: config.needsRelink,
       account: config.account,
       token: record && { kind: record.tokenKind, expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() },
-      store: this.#openStore(config.store.backend).info,
+      store: this.#backends.open(config.store.backend).info,
     };
   }
 
@@ -257,7 +287,7 @@ export class Accounts {
     if (!config) {
       return { profile, provider: (await this.#pending.get(profile))?.settings.provider ?? 'none', linked: false, needsRelink: false, account: null, token: null, store: null };
     }
-    const record = await this.#openStore(config.store.backend).load(profile);
+    const record = await this.#backends.open(config.store.backend).load(profile);
     return this.#statusOf(profile, config, record);
   }
 
@@ -281,26 +311,41 @@ export class Accounts {
   async #openSession(profile: string): Promise<OAuthSession> {
     const config = await this.#profileConfig(profile);
     const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
-    const store = this.#openStore(config.store.backend);
+    const store = this.#backends.open(config.store.backend);
     return new OAuthSession({
       profile,
       store,
       provider: () => resolveProvider(config.settings, this.#deps),
       deps: this.#deps,
-      // Shared stores lock in the store itself; local ones with a lock file beside the config.
-      lock: this.#options.lock ?? store.lock ?? this.#fileLock,
+      lock: this.#lockFor(store),
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
     });
   }
 
+  /** Shared stores lock in the store itself; local ones with a lock file beside the config. */
+  #lockFor(store: CredentialStore): RefreshLock {
+    return this.#options.lock ?? store.lock ?? this.#fileLock;
+  }
+
   /** A valid access token, refreshed first when needed. */
-  async accessToken(profile: string): Promise<string> {
+  accessToken(profile: string): Promise<string> {
+    // Callers that ask at the same moment share one answer: one config read, one store read, at
+    // most one refresh (the session single-flights refreshes too, for callers that come later).
+    let inflight = this.#tokenRequests.get(profile);
+    if (!inflight) {
+      inflight = this.#accessToken(profile).finally(() => this.#tokenRequests.delete(profile));
+      this.#tokenRequests.set(profile, inflight);
+    }
+    return inflight;
+  }
+
+  async #accessToken(profile: string): Promise<string> {
     const config = await this.#profileConfig(profile);
     if (config.needsRelink) throw new NeedsRelinkError(profile);
     if (!this.#sessions.has(profile)) {
       // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
-      const record = await this.#openStore(config.store.backend).load(profile);
+      const record = await this.#backends.open(config.store.backend).load(profile);
       if (!record) throw new NotLinkedError(profile);
       if (isFresh(record, this.#deps.now(), this.#options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
     }
@@ -315,12 +360,53 @@ export class Accounts {
   }
 
   /**
+   * Moves a linked profile's record to another backend (`authtray store migrate`): write, read back,
+   * remember the new backend, then delete the old copy. Under the refresh lock, so no refresh
+   * writes the old place meanwhile. A failure before the switch leaves everything as it was.
+   */
+  async migrate(profile: string, to: string): Promise<{ from: StoreInfo; to: StoreInfo }> {
+    const config = await this.#profileConfig(profile);
+    const fromBackend = config.store.backend;
+    if (fromBackend === to) throw new UsageError(`Profile "${profile}" already keeps its credentials in ${to}.`);
+    const from = this.#backends.open(fromBackend);
+    const target = await this.#backends.choose(to);
+    if (!target.store.info.secure) {
+      this.#warn(`The credentials of profile "${profile}" will be stored in plain text in ${target.store.info.location}, readable by anyone who can read your files.`);
+    }
+    await this.#lockFor(from).withLock(profile, async () => {
+      const record = await from.load(profile);
+      if (!record) throw new NotLinkedError(profile);
+      await target.store.save(profile, record);
+      const copy = await target.store.load(profile);
+      if (!copy || serializeCredentialRecord(copy) !== serializeCredentialRecord(record)) {
+        throw new CredentialStoreError(`The copy in ${target.store.info.location} did not read back the same; the credentials stay in ${from.info.location}. Try again.`);
+      }
+      await this.config.update((data) => {
+        const entry = data.profiles[profile];
+        if (entry) entry.store = { backend: target.backend };
+      });
+      try {
+        await from.delete(profile);
+      } catch (err) {
+        this.#warn(`The old copy in ${from.info.location} could not be deleted (${err instanceof AuthtrayError ? err.message : 'unknown error'}); remove it by hand.`);
+      }
+    });
+    this.#sessions.delete(profile);
+    return { from: from.info, to: target.store.info };
+  }
+
+  /** Releases what the stores hold open (connections), so a CLI run can exit. */
+  async close(): Promise<void> {
+    await this.#backends.closeAll();
+  }
+
+  /**
    * Revokes at the provider (best effort: a failure is a warning), then deletes the credentials and
    * the profile, whatever happened. Only an unreadable store stops it, since it could not delete.
    */
   async unlink(profile: string): Promise<UnlinkResult> {
     const config = await this.#profileConfig(profile);
-    const store = this.#openStore(config.store.backend);
+    const store = this.#backends.open(config.store.backend);
     const record = await store.load(profile);
     let warning: string | null = null;
     if (record) {

@@ -19,7 +19,7 @@ const warnings: string[] = [];
 const totalRequests = () => Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
 
 function accounts(extra: Partial<AccountsOptions> = {}) {
-  return new Accounts({ home, deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
+  return new Accounts({ home, store: 'plaintext', deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
 }
 
 const oidcSettings = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
