@@ -32,8 +32,9 @@ export function keyringName(platform: NodeJS.Platform = process.platform): strin
 /** Sorts a binding error into a problem by its text (the binding gives no finer codes). */
 export function classifyKeyringError(err: unknown): KeyringProblem {
   const text = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
-  if (/locked|unlock|dismissed|prompt|user canceled|interaction is not allowed/i.test(text)) return 'locked';
+  // "No reply" first: libdbus's text for it mentions a security policy that "blocked" the reply.
   if (/did not receive a reply|timed? ?out/i.test(text)) return 'timeout';
+  if (/\blocked\b|unlock|dismissed|prompt|user canceled|interaction is not allowed/i.test(text)) return 'locked';
   if (/not provided by any \.service|failed to connect to socket|no such file|serviceunknown|autolaunch|DBUS_SESSION_BUS_ADDRESS|no storage access|no default store|platform failure/i.test(text)) {
     return 'unavailable';
   }
@@ -100,11 +101,15 @@ export class KeyringCredentialStore implements CredentialStore {
   }
 
   /**
-   * Whether the keyring can be used now: resolves when it answers (an absent probe item is fine),
-   * rejects with a KeyringAccessError whose `problem` says why not.
+   * Whether the keyring can take a secret now: resolves when it can, rejects with a
+   * KeyringAccessError whose `problem` says why not. It writes and deletes a probe item, because a
+   * locked Secret Service answers a read of a missing item with "nothing there" rather than "locked".
    */
   async probe(): Promise<void> {
-    await this.#call('authtray-probe', (entry, signal) => entry.getPassword(signal));
+    await this.#call('authtray-probe', async (entry, signal) => {
+      await entry.setPassword('probe: safe to delete', signal);
+      await entry.deletePassword(signal);
+    });
   }
 
   async load(profile: string): Promise<CredentialRecord | null> {

@@ -18,6 +18,8 @@ export interface CliRun {
   child: ChildProcessWithoutNullStreams;
   /** Resolves with the first stdout line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** What the command has written to stderr so far. */
+  stderrSoFar(): string;
   result: Promise<CliResult>;
 }
 
@@ -61,6 +63,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
   return {
     child,
     result,
+    stderrSoFar: () => stderr,
     waitForLine(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const found = stdout.split('\n').find((l) => pattern.test(l));
