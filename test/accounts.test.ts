@@ -233,6 +233,23 @@ describe('tokens', () => {
     expect(tokens[0]).not.toBe(record.accessToken);
   });
 
+  it('the session alone single-flights too: 1,000 callers of one session, in waves, one refresh', async () => {
+    await linkByPaste(accounts(), 'default');
+    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    const session = await accounts().session('default');
+    clock = record.expiresAt! + 1000;
+    sandbox.stats.reset();
+    // Callers arrive over several ticks while the refresh is in flight, not all in one.
+    const waves = await Promise.all(
+      Array.from({ length: 10 }, async (_, wave) => {
+        await new Promise((r) => setTimeout(r, wave));
+        return Promise.all(Array.from({ length: 100 }, () => session.accessToken()));
+      }),
+    );
+    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    expect(new Set(waves.flat()).size).toBe(1);
+  });
+
   it('a refused grant (invalid_grant) moves the profile to "needs relink"', async () => {
     const a = accounts();
     await linkByPaste(a, 'default');

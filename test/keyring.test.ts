@@ -1,15 +1,17 @@
-// The `authtray` command with a real Secret Service (gnome-keyring-daemon on a private D-Bus bus):
-// where credentials go, what a locked, missing or dying keyring does, and moving between stores.
+// authtray with a real Secret Service (gnome-keyring-daemon on a private D-Bus bus), through the
+// command and the accounts service: where credentials go, what a locked, missing or dying keyring
+// does, and moving between stores.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KeyringCredentialStore } from '../../main/store/keyring.js';
-import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
-import type { CredentialRecord } from '../../main/store/types.js';
-import { startSandbox, type Sandbox } from '../sandbox/provider.js';
-import { cliEnv, NO_KEYRING_BUS, runCli, startCli, tempHome, type CliResult } from '../support/cli.js';
-import { startSecretService, type SecretService } from '../support/keyring.js';
-import { approve } from '../support/login.js';
+import { Accounts } from '../main/accounts.js';
+import { KeyringCredentialStore } from '../main/store/keyring.js';
+import { PlaintextCredentialStore } from '../main/store/plaintext.js';
+import type { CredentialRecord } from '../main/store/types.js';
+import { startSandbox, type Sandbox } from './sandbox/provider.js';
+import { cliEnv, NO_KEYRING_BUS, runCli, startCli, tempHome, type CliResult } from './support/cli.js';
+import { startSecretService, type SecretService } from './support/keyring.js';
+import { approve } from './support/login.js';
 
 let sandbox: Sandbox;
 let sandboxData: { dir: string; cleanup: () => Promise<void> };
@@ -176,6 +178,31 @@ describe('with a working keyring', () => {
     expect(back.stderr).toMatch(/warning: .*plain text/);
     expect(await plaintext.load('default')).toEqual(record);
     expect(await keyringStore().load('default')).toBeNull();
+  });
+});
+
+describe('in a long-running process (the app)', () => {
+  it('a refresh the keyring could not take is kept and saved first once it is back: the rotated token survives', async () => {
+    await link();
+    const before = await expire();
+    const accounts = new Accounts({ home: home.dir });
+    const hold = sandbox.holdNextTokenRequest();
+    const first = accounts.accessToken('default');
+    await hold.arrived;
+    await keyring.kill();
+    hold.release();
+    await expect(first).rejects.toMatchObject({ code: 'KEYRING_ACCESS', problem: 'unavailable' });
+    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+
+    await keyring.restart();
+    expect(await keyringStore().load('default')).toEqual(before);
+    const token = await accounts.accessToken('default');
+    // No second refresh (it would reuse the spent refresh token and lose the grant).
+    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    const stored = (await keyringStore().load('default'))!;
+    expect(stored.accessToken).toBe(token);
+    expect(stored.refreshToken).not.toBe(before.refreshToken);
+    expect((await sandbox.introspect(stored.refreshToken!)).active).toBe(true);
   });
 });
 
