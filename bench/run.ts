@@ -3,19 +3,26 @@
  * - `authtray token` wall time for a linked profile with a valid cached token, as a ratio to
  *   `node -e 0` (target ≤ 1.5×);
  * - token requests made by 1,000 concurrent callers at expiry (target 1);
- * - provider requests per link, after the code arrives (target 2).
+ * - provider requests per link, after the code arrives (target 2);
+ * - refresh requests per expiry for P processes × N callers sharing one Redis store (target 1).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Accounts } from '../main/accounts.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
+import { openSharedStore } from '../main/store/shared.js';
 import { startSandbox } from '../test/sandbox/provider.js';
 import { BIN, cliEnv } from '../test/support/cli.js';
 import { approve } from '../test/support/login.js';
+import { startRedis } from '../test/support/services.js';
+import { linkWith, runStorm, shareProfile } from '../test/support/storm.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const STORM_PROCESSES = Number(process.env.BENCH_STORM_PROCESSES ?? 8);
+const STORM_CALLERS = Number(process.env.BENCH_STORM_CALLERS ?? 100);
 
 interface Figure {
   name: string;
@@ -86,6 +93,8 @@ async function main(): Promise<number> {
       target: '1',
       ok: requests === 1,
     });
+
+    figures.push(await redisStorm(sandbox, settings));
   } finally {
     await sandbox.close();
     await rm(sandboxData, { recursive: true, force: true });
@@ -95,6 +104,37 @@ async function main(): Promise<number> {
   const width = Math.max(...figures.map((f) => f.name.length));
   for (const f of figures) process.stdout.write(`${f.name.padEnd(width)}  ${f.value.padStart(6)}  target ${f.target.padEnd(7)} ${f.ok ? 'ok' : 'MISSED'}\n`);
   return figures.every((f) => f.ok) ? 0 : 1;
+}
+
+/** P processes × N callers at expiry, one sealed Redis store shared by two homes (two hosts). */
+async function redisStorm(sandbox: Awaited<ReturnType<typeof startSandbox>>, settings: Parameters<Accounts['startLink']>[1]): Promise<Figure> {
+  const redis = await startRedis();
+  const homes = [await mkdtemp(join(tmpdir(), 'authtray-bench-host-a-')), await mkdtemp(join(tmpdir(), 'authtray-bench-host-b-'))];
+  const key = randomBytes(32);
+  const prefix = 'bench';
+  const store = openSharedStore(redis.url, { key, prefix });
+  try {
+    const linker = new Accounts({ home: homes[0]!, openStore: () => store, defaultBackend: redis.url });
+    await linkWith(linker, 'storm', settings, 'storm');
+    await shareProfile(store, linker, homes[1]!, 'storm');
+    const record = (await store.load('storm'))!;
+    sandbox.stats.reset();
+    const { tokens, errors } = await runStorm({
+      url: redis.url, key, prefix, profile: 'storm', homes, now: record.expiresAt! + 1000, processes: STORM_PROCESSES, callers: STORM_CALLERS,
+    });
+    const refreshes = sandbox.stats.byGrant.refresh_token ?? 0;
+    const failures = errors.length + Object.values(sandbox.stats.tokenErrors).reduce((a, b) => a + b, 0);
+    return {
+      name: `refresh requests per expiry, Redis, ${STORM_PROCESSES} processes × ${STORM_CALLERS} callers (${new Set(tokens).size} distinct token, ${failures} errors)`,
+      value: String(refreshes),
+      target: '1',
+      ok: refreshes === 1 && failures === 0 && new Set(tokens).size === 1,
+    };
+  } finally {
+    await store.close?.();
+    await redis.stop();
+    for (const home of homes) await rm(home, { recursive: true, force: true });
+  }
 }
 
 process.exitCode = await main();

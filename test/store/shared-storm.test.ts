@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
-import { ConfigFile, type ProfileConfig } from '../../main/store/config.js';
 import { openSharedStore } from '../../main/store/shared.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
 import { startMemcached, startRedis, type Service } from '../support/services.js';
-import { linkWith, runStorm } from '../support/storm.js';
+import { linkWith, runStorm, shareProfile } from '../support/storm.js';
 
 let sandbox: Sandbox;
 let sandboxData: string;
@@ -41,11 +40,7 @@ describe.each([
       const linker = new Accounts({ home: hostA, openStore: () => store, defaultBackend: url });
       await linkWith(linker, 'fleet', { provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
       // Host B has no profile of its own: it takes the settings the store shares (nothing secret).
-      await store.saveProfile!('fleet', (await linker.config.read()).profiles.fleet);
-      const shared = (await store.loadProfile!('fleet')) as ProfileConfig;
-      await new ConfigFile(hostB).update((data) => {
-        data.profiles.fleet = shared;
-      });
+      await shareProfile(store, linker, hostB, 'fleet');
       const before = (await store.load('fleet'))!;
       for (const secret of [before.accessToken, before.refreshToken!]) expect(await readFile(join(hostB, 'config.json'), 'utf8')).not.toContain(secret);
 

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Accounts } from '../../main/accounts.js';
 import type { ProfileSettings } from '../../main/auth/providers.js';
+import { ConfigFile, type ProfileConfig } from '../../main/store/config.js';
+import type { CredentialStore } from '../../main/store/types.js';
 import { ROOT } from './cli.js';
 import { approve } from './login.js';
 
@@ -15,6 +17,18 @@ export async function linkWith(accounts: Accounts, profile: string, settings: Pr
   const started = await accounts.startLink(profile, settings, { redirect: 'paste' });
   const { redirectUrl } = await approve(started.url, { login });
   return accounts.finishLink(profile, redirectUrl);
+}
+
+/**
+ * Gives a host that has no profile of its own (`toHome`) the settings the store shares, as the fleet
+ * `token` will: `from` saves them into the store, and the other host reads them back.
+ */
+export async function shareProfile(store: CredentialStore, from: Accounts, toHome: string, profile: string): Promise<void> {
+  await store.saveProfile!(profile, (await from.config.read()).profiles[profile]);
+  const shared = (await store.loadProfile!(profile)) as ProfileConfig;
+  await new ConfigFile(toHome).update((data) => {
+    data.profiles[profile] = shared;
+  });
 }
 
 export interface StormOptions {
