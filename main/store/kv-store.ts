@@ -247,6 +247,28 @@ export function parseServerUrl(url: string | URL, schemes: readonly string[], de
   };
 }
 
+/**
+ * The failures every network client shares (refused, unknown host, timeout, connection lost), or
+ * null for anything else. `server` is "Redis" or "Memcached"; `lost` matches a client's own words
+ * for a dropped connection.
+ */
+export function explainNetworkFailure(err: unknown, server: string, hostPort: string, timeoutMs: number, lost: RegExp): FailureExplanation | null {
+  const { code, message } = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  const running = `Is ${server} running at ${hostPort}? Check the store URL.`;
+  if (code === 'ECONNREFUSED') return { reason: 'connection refused', hint: running, transient: true };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { reason: 'host not found', hint: 'Check the host name in the store URL.', transient: code === 'EAI_AGAIN' };
+  if (code === 'ETIMEDOUT' || /timed out/i.test(text)) return { reason: `no answer within ${timeoutMs} ms`, hint: running, transient: true };
+  if (code === 'ECONNRESET' || code === 'EPIPE' || lost.test(text)) return { reason: 'connection lost', hint: running, transient: true };
+  return null;
+}
+
+/** The message text of whatever a client threw ('' when there is none). */
+export function messageOf(err: unknown): string {
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : err;
+  return typeof message === 'string' ? message : '';
+}
+
 /** Wraps a promise so it rejects with a timeout error after `ms`: for clients without their own bound. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

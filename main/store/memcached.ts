@@ -13,7 +13,7 @@
  */
 import type { Client } from 'memjs';
 import { UsageError } from '../errors.js';
-import { KeyValueCredentialStore, parseServerUrl, withTimeout, type FailureExplanation, type KeyValueClient, type ServerAddress, type SharedStoreOptions } from './kv-store.js';
+import { explainNetworkFailure, KeyValueCredentialStore, messageOf, parseServerUrl, withTimeout, type FailureExplanation, type KeyValueClient, type ServerAddress, type SharedStoreOptions } from './kv-store.js';
 
 const SHAPE = 'memcached://[user:pass@]host:port';
 
@@ -94,19 +94,19 @@ class MemcachedClient implements KeyValueClient {
   }
 
   explain(err: unknown): FailureExplanation {
-    const { code, message } = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as { code?: unknown; message?: unknown };
-    const text = typeof message === 'string' ? message : '';
-    const running = `Is Memcached running at ${this.target.address.hostPort}? Check the store URL.`;
+    const text = messageOf(err);
     if (/authentication (failed|error)/i.test(text)) {
       return { reason: 'it refused the user name or password of the store URL', hint: 'Check the credentials in the store URL.', transient: false };
     }
-    if (code === 'ECONNREFUSED') return { reason: 'connection refused', hint: running, transient: true };
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { reason: 'host not found', hint: 'Check the host name in the store URL.', transient: code === 'EAI_AGAIN' };
-    if (code === 'ETIMEDOUT' || /timed out/i.test(text)) return { reason: `no answer within ${this.timeoutMs} ms`, hint: running, transient: true };
-    if (code === 'ECONNRESET' || code === 'EPIPE' || /No servers available|socket/i.test(text)) return { reason: 'connection lost', hint: running, transient: true };
+    const { hostPort } = this.target.address;
+    const network = explainNetworkFailure(err, 'Memcached', hostPort, this.timeoutMs, /No servers available|socket/i);
+    if (network) return network;
     if (/Value too large/i.test(text)) return { reason: 'the value is larger than the server accepts', hint: 'Raise the item size limit of Memcached (-I).', transient: false };
     if (/Out of memory/i.test(text)) return { reason: 'the server is out of memory', hint: 'Give Memcached more memory (-m).', transient: false };
-    return { reason: typeof code === 'string' ? code : 'unexpected error', hint: running, transient: false };
+    // memjs's own messages ("MemJS SET: Item not stored") and ours name a protocol status: safe to show.
+    const code = (err as { code?: unknown } | null)?.code;
+    const reason = /^(MemJS [A-Z]+: [\w /]+|Memcached answered status 0x[0-9a-f]+)$/.test(text) ? text : typeof code === 'string' ? code : 'unexpected error';
+    return { reason, hint: `Is Memcached running at ${hostPort}? Check the store URL.`, transient: false };
   }
 
   async close(): Promise<void> {
@@ -119,7 +119,7 @@ class MemcachedClient implements KeyValueClient {
   async #gets(key: string): Promise<{ value: string; cas: Buffer } | null> {
     const response = await this.#request(OP.get, key, '', '');
     if (response.header.status === STATUS.notFound) return null;
-    if (response.header.status !== STATUS.ok) throw new Error(`memcached status ${response.header.status}`);
+    if (response.header.status !== STATUS.ok) throw new Error(`Memcached answered status 0x${response.header.status.toString(16)}`);
     return { value: response.val.toString('utf8'), cas: Buffer.from(response.header.cas) };
   }
 

@@ -9,7 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
-import { KeyValueCredentialStore, parseServerUrl, type FailureExplanation, type KeyValueClient, type ServerAddress, type SharedStoreOptions } from './kv-store.js';
+import { explainNetworkFailure, KeyValueCredentialStore, messageOf, parseServerUrl, type FailureExplanation, type KeyValueClient, type ServerAddress, type SharedStoreOptions } from './kv-store.js';
 
 const SHAPE = 'redis://[user:pass@]host:port[/db] (or rediss:// for TLS)';
 
@@ -81,24 +81,20 @@ class RedisClient implements KeyValueClient {
   }
 
   explain(err: unknown): FailureExplanation {
-    const { code, message, name } = (err ?? {}) as { code?: unknown; message?: unknown; name?: unknown };
-    const text = typeof message === 'string' ? message : '';
-    const running = `Is Redis running at ${this.target.address.hostPort}? Check the store URL.`;
+    const text = messageOf(err);
     if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(text)) {
       return { reason: 'it refused the user name or password of the store URL', hint: 'Check the credentials in the store URL.', transient: false };
     }
-    if (code === 'ECONNREFUSED') return { reason: 'connection refused', hint: running, transient: true };
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { reason: 'host not found', hint: 'Check the host name in the store URL.', transient: code === 'EAI_AGAIN' };
-    if (code === 'ETIMEDOUT' || /timed out/i.test(text)) return { reason: `no answer within ${this.timeoutMs} ms`, hint: running, transient: true };
-    if (/Connection is closed|Stream isn't writeable|ECONNRESET|EPIPE/i.test(text) || code === 'ECONNRESET' || code === 'EPIPE') {
-      return { reason: 'connection lost', hint: running, transient: true };
-    }
-    if (name === 'ReplyError') {
+    const { hostPort } = this.target.address;
+    const network = explainNetworkFailure(err, 'Redis', hostPort, this.timeoutMs, /Connection is closed|Stream isn't writeable|ECONNRESET|EPIPE/i);
+    if (network) return network;
+    if ((err as { name?: unknown } | null)?.name === 'ReplyError') {
       // A Redis error reply starts with its code word (OOM, READONLY, LOADING, ...): safe to show.
       const word = /^[A-Z]+/.exec(text)?.[0] ?? 'ERR';
       return { reason: `Redis answered ${word}`, hint: 'Check the Redis server (its log says more).', transient: ['LOADING', 'READONLY', 'TRYAGAIN', 'BUSY', 'MASTERDOWN'].includes(word) };
     }
-    return { reason: typeof code === 'string' ? code : 'unexpected error', hint: running, transient: false };
+    const code = (err as { code?: unknown } | null)?.code;
+    return { reason: typeof code === 'string' ? code : 'unexpected error', hint: `Is Redis running at ${hostPort}? Check the store URL.`, transient: false };
   }
 
   async close(): Promise<void> {
