@@ -168,7 +168,8 @@ export class KeyValueCredentialStore implements CredentialStore {
    * Whoever stores a random token under the lock key first refreshes; the others poll with backoff
    * until the key is gone, then take it and run `fn`, which reads the record again (OAuthSession
    * does) and finds it refreshed. The holder renews the key while `fn` runs, so a slow refresh keeps
-   * it and a crashed holder's key expires after `lockTtlMs`.
+   * it and a crashed holder's key expires after `lockTtlMs`. There is no fencing: a server that loses
+   * the key while it is held (a restart without persistence) lets a second holder in.
    */
   async #withLock<T>(profile: string, fn: () => Promise<T>): Promise<T> {
     const key = this.keyOf('lock', profile);
@@ -178,7 +179,7 @@ export class KeyValueCredentialStore implements CredentialStore {
     for (let delay = 5; !(await this.#run(action, () => this.#client.acquire(key, token, this.#lockTtlMs))); delay = Math.min(delay * 2, 250)) {
       if (Date.now() >= deadline) {
         throw new CredentialStoreError(
-          `Another authtray process has been refreshing profile "${profile}" for over ${Math.round(this.#lockWaitMs / 1000)} s (its lock is in ${this.#client.where}). Try again; a lock whose holder stopped expires within ${Math.ceil(this.#lockTtlMs / 1000)} s.`,
+          `Another authtray process has been refreshing profile "${profile}" for over ${Math.ceil(this.#lockWaitMs / 1000)} s (its lock is in ${this.#client.where}). Try again; a lock whose holder stopped expires within ${Math.ceil(this.#lockTtlMs / 1000)} s.`,
         );
       }
       await sleep(delay * (0.5 + Math.random()));
