@@ -8,20 +8,9 @@ import { CredentialStoreError } from '../../main/errors.js';
 import { MemoryCredentialStore } from '../../main/store/memory.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import { parseCredentialRecord, serializeCredentialRecord } from '../../main/store/record.js';
-import type { CredentialRecord, CredentialStore } from '../../main/store/types.js';
+import type { CredentialStore } from '../../main/store/types.js';
 import { ROOT } from '../support/cli.js';
-
-const record = (n: number, pad = 0): CredentialRecord => ({
-  version: 1,
-  provider: 'oidc',
-  clientId: 'client',
-  accountId: 'alice',
-  tokenKind: 'offline',
-  accessToken: `access-${n}-${'x'.repeat(pad)}`,
-  expiresAt: 1_700_000_000_000 + n,
-  refreshToken: `refresh-${n}`,
-  scopes: ['openid'],
-});
+import { itKeepsOneRecordPerProfile, sampleRecord as record } from '../support/store-contract.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -37,20 +26,7 @@ describe.each([
   ['plaintext', () => new PlaintextCredentialStore(join(dir, 'credentials')) as CredentialStore],
   ['memory', () => new MemoryCredentialStore() as CredentialStore],
 ])('%s store contract', (_name, open) => {
-  it('saves, loads, replaces and deletes one record per profile', async () => {
-    const store = open();
-    expect(await store.load('default')).toBeNull();
-    await store.save('default', record(1));
-    await store.save('work', record(2));
-    expect(await store.load('default')).toEqual(record(1));
-    await store.save('default', record(3));
-    expect(await store.load('default')).toEqual(record(3));
-    expect(await store.load('work')).toEqual(record(2));
-    await store.delete('default');
-    await store.delete('default'); // deleting nothing is fine
-    expect(await store.load('default')).toBeNull();
-    expect(await store.load('work')).toEqual(record(2));
-  });
+  itKeepsOneRecordPerProfile(open);
 });
 
 describe('plaintext store', () => {
