@@ -6,19 +6,22 @@
  * - token requests made by 1,000 concurrent callers at expiry (target 1);
  * - `authtray token` with the keyring store, as a ratio to a bare `node` reading one Secret Service
  *   entry (target ≤ 1.25×);
- * - refresh requests when 8 processes × 100 callers hit an expired record, in plain text and in the
- *   keyring (target 1 each).
+ * - refresh requests when 8 processes × 100 callers hit an expired record: in plain text, in the
+ *   keyring, and through a sealed Redis store from two hosts (target 1 each).
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Accounts } from '../main/accounts.js';
 import { KeyringCredentialStore } from '../main/store/keyring.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
+import { isSharedStoreUrl, openSharedStore } from '../main/store/shared.js';
 import type { CredentialStore } from '../main/store/types.js';
 import { startSandbox, SANDBOX_CLIENTS, type Sandbox } from '../test/sandbox/provider.js';
 import { BIN, cliEnv, ROOT, tempHome } from '../test/support/cli.js';
 import { startSecretService, type SecretService } from '../test/support/keyring.js';
-import { approve } from '../test/support/login.js';
+import { approve, linkByPaste } from '../test/support/login.js';
+import { startRedis } from '../test/support/services.js';
 import { refreshStorm } from '../test/support/storm.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -68,10 +71,8 @@ function compare(subject: string[], baseline: string[], env: NodeJS.ProcessEnv):
 
 const settings = (sandbox: Sandbox) => ({ provider: 'oidc' as const, clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
 
-async function link(bench: Bench, home: string, store: string): Promise<void> {
-  const accounts = new Accounts({ home, store });
-  const started = await accounts.startLink('bench', settings(bench.sandbox), { redirect: 'paste' });
-  await accounts.finishLink('bench', (await approve(started.url, { login: 'bench' })).redirectUrl);
+async function link(bench: Bench, home: string, store: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  await linkByPaste(new Accounts({ home, store, env }), 'bench', settings(bench.sandbox), 'bench');
 }
 
 /** Provider requests per link, counted at the sandbox from the browser's redirect to "linked". */
@@ -132,18 +133,24 @@ async function concurrentCallers(bench: Bench) {
   });
 }
 
-/** P processes × N callers at expiry sharing one record in a local store. */
-async function crossProcessStorm(bench: Bench, backend: string, open: (home: string) => CredentialStore) {
+/**
+ * P processes × N callers at expiry sharing one record: in a local store (one home), or through a
+ * shared store (two homes standing for two hosts; the second never linked).
+ */
+async function crossProcessStorm(bench: Bench, label: string, backend: string, open: (home: string) => CredentialStore, extraEnv: NodeJS.ProcessEnv = {}) {
   const home = await bench.home();
-  await link(bench, home, backend);
+  await link(bench, home, backend, { ...process.env, ...extraEnv });
   const store = open(home);
   const record = (await store.load('bench'))!;
   await store.save('bench', { ...record, expiresAt: Date.now() - 1000 });
+  await store.close?.();
   bench.sandbox.stats.reset();
-  const result = await refreshStorm({ processes: 8, callers: 100, profile: 'bench', envs: [cliEnv(home, { ...bench.keyring.env, AUTHTRAY_STORE: backend })] });
+  const homes = isSharedStoreUrl(backend) ? [home, await bench.home()] : [home];
+  const envs = homes.map((h) => cliEnv(h, { ...bench.keyring.env, ...extraEnv, AUTHTRAY_STORE: backend }));
+  const result = await refreshStorm({ processes: 8, callers: 100, profile: 'bench', envs });
   const refreshes = bench.sandbox.stats.byGrant.refresh_token ?? 0;
   bench.add({
-    name: `refresh requests, 8 processes × 100 callers at expiry, ${backend} (${result.errors.length} errors, ${new Set(result.tokens).size} distinct token)`,
+    name: `refresh requests, 8 processes × 100 callers at expiry, ${label} (${result.errors.length} errors, ${new Set(result.tokens).size} distinct token)`,
     value: String(refreshes),
     target: '1',
     ok: refreshes === 1 && result.errors.length === 0,
@@ -174,8 +181,15 @@ async function main(): Promise<number> {
     await tokenStartup(bench);
     await keyringTokenStartup(bench);
     await concurrentCallers(bench);
-    await crossProcessStorm(bench, 'plaintext', (home) => new PlaintextCredentialStore(join(home, 'credentials')));
-    await crossProcessStorm(bench, 'keyring', () => new KeyringCredentialStore());
+    await crossProcessStorm(bench, 'plain text', 'plaintext', (home) => new PlaintextCredentialStore(join(home, 'credentials')));
+    await crossProcessStorm(bench, 'keyring', 'keyring', () => new KeyringCredentialStore());
+    const redis = await startRedis();
+    try {
+      const sealed = { AUTHTRAY_STORE_KEY: randomBytes(32).toString('base64') };
+      await crossProcessStorm(bench, 'sealed Redis, two hosts', redis.url, () => openSharedStore(redis.url, { env: sealed }), sealed);
+    } finally {
+      await redis.stop();
+    }
   } finally {
     await sandbox.close();
     await keyring.close();

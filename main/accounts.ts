@@ -14,6 +14,7 @@ import { ConfigFile, type ProfileConfig } from './store/config.js';
 import { FileRefreshLock } from './store/file-lock.js';
 import { Backends, type ChosenBackend } from './store/backends.js';
 import type { KeyringOptions } from './store/keyring.js';
+import { isSharedStoreUrl, sharedStoreLocation } from './store/store-url.js';
 import { assertProfileName } from './store/profile-name.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
@@ -34,6 +35,8 @@ export interface AccountsOptions {
   defaultBackend?: string;
   /** System keyring settings (service name, per-call timeout). */
   keyring?: KeyringOptions;
+  /** Where AUTHTRAY_STORE_KEY is read from (sealing records in shared stores); default process.env. */
+  env?: NodeJS.ProcessEnv;
   pending?: PendingStore;
   lock?: RefreshLock;
   /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
@@ -98,8 +101,14 @@ export class Accounts {
     this.#deps = { ...defaultAuthDeps, ...options.deps };
     this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
-    this.#backends = new Backends({ home: options.home, keyring: options.keyring, open: options.openStore });
     this.#storeChoice = options.store ?? options.defaultBackend ?? 'auto';
+    this.#backends = new Backends({
+      home: options.home,
+      keyring: options.keyring,
+      open: options.openStore,
+      sharedUrl: isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : undefined,
+      env: options.env,
+    });
     this.#warn = options.warn ?? (() => {});
   }
 
@@ -179,9 +188,10 @@ export class Accounts {
     const previous = (await this.config.read()).profiles[profile];
     if (!previous) return this.#backends.choose(this.#storeChoice);
     const remembered = previous.store.backend;
-    if (this.#options.store && this.#options.store !== 'auto' && this.#options.store !== remembered) {
+    const wanted = this.#storeChoice === 'auto' || !isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : sharedStoreLocation(this.#storeChoice);
+    if (wanted !== 'auto' && wanted !== remembered) {
       throw new UsageError(
-        `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${this.#options.store}`,
+        `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${wanted}`,
       );
     }
     return this.#backends.choose(remembered);
@@ -244,14 +254,18 @@ export class Accounts {
     await this.#backends.open(backend).save(profile, record);
     // The profile was unlinked and linked again elsewhere meanwhile: no copy stays behind.
     if (previous && previous.store.backend !== backend) await this.#backends.open(previous.store.backend).delete(profile);
+    const config: ProfileConfig = {
+      settings: provider.settings,
+      account,
+      store: { backend },
+      needsRelink: false,
+      linkedAt: new Date(now).toISOString(),
+    };
+    const store = this.#backends.open(backend);
+    // A shared store also keeps the settings (nothing secret), for hosts that never linked.
+    await store.saveProfile?.(profile, config);
     await this.config.update((data) => {
-      data.profiles[profile] = {
-        settings: provider.settings,
-        account,
-        store: { backend },
-        needsRelink: false,
-        linkedAt: new Date(now).toISOString(),
-      };
+      data.profiles[profile] = config;
     });
     await this.#pending.delete(profile);
     this.#secrets.delete(profile);
@@ -262,10 +276,27 @@ export class Accounts {
   }
 
   async #profileConfig(profile: string): Promise<ProfileConfig> {
-    assertProfileName(profile);
-    const config = (await this.config.read()).profiles[profile];
+    const config = await this.#findProfile(profile);
     if (!config) throw new NotLinkedError(profile);
     return config;
+  }
+
+  /**
+   * The profile's config: this machine's, else — when a shared store was given (`--store redis://…`)
+   * — the one the linking host left there, so a fleet needs one link and then only `token`.
+   */
+  async #findProfile(profile: string): Promise<ProfileConfig | null> {
+    assertProfileName(profile);
+    const local = (await this.config.read()).profiles[profile];
+    if (local) return local;
+    const shared = this.#sharedStore();
+    if (!shared?.loadProfile) return null;
+    return ((await shared.loadProfile(profile)) as ProfileConfig | null) ?? null;
+  }
+
+  /** The shared store this run was pointed at, if any. */
+  #sharedStore(): CredentialStore | null {
+    return isSharedStoreUrl(this.#storeChoice) ? this.#backends.open(sharedStoreLocation(this.#storeChoice)) : null;
   }
 
   #statusOf(profile: string, config: ProfileConfig, record: CredentialRecord | null): ProfileStatus {
@@ -282,8 +313,7 @@ export class Accounts {
 
   /** The profile's status; reads the credential store (a locked keyring shows here). */
   async status(profile: string): Promise<ProfileStatus> {
-    assertProfileName(profile);
-    const config = (await this.config.read()).profiles[profile];
+    const config = await this.#findProfile(profile);
     if (!config) {
       return { profile, provider: (await this.#pending.get(profile))?.settings.provider ?? 'none', linked: false, needsRelink: false, account: null, token: null, store: null };
     }
@@ -353,10 +383,14 @@ export class Accounts {
   }
 
   async #markNeedsRelink(profile: string): Promise<void> {
+    const config = await this.#findProfile(profile);
     await this.config.update((data) => {
       const entry = data.profiles[profile];
       if (entry) entry.needsRelink = true;
     });
+    // A fleet learns it too: every host would otherwise try the dead grant again.
+    const store = config && this.#backends.open(config.store.backend);
+    if (config && store?.saveProfile) await store.saveProfile(profile, { ...config, needsRelink: true });
   }
 
   /**

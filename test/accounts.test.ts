@@ -8,7 +8,7 @@ import type { ProfileSettings } from '../main/auth/providers.js';
 import { AuthtrayError } from '../main/errors.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from './sandbox/provider.js';
-import { approve } from './support/login.js';
+import { approve, linkByPaste as pasteLink } from './support/login.js';
 
 let sandbox: Sandbox;
 let sandboxData: string;
@@ -45,11 +45,7 @@ async function expectCode(promise: Promise<unknown>, code: string) {
 }
 
 /** Links `profile` by pasting the redirect URL the sandbox sends the browser to. */
-async function linkByPaste(a: Accounts, profile: string, settings = oidcSettings(), login = 'alice') {
-  const started = await a.startLink(profile, settings, { redirect: 'paste' });
-  const { redirectUrl } = await approve(started.url, { login });
-  return a.finishLink(profile, redirectUrl);
-}
+const linkByPaste = (a: Accounts, profile: string, settings = oidcSettings(), login = 'alice') => pasteLink(a, profile, settings, login);
 
 beforeAll(async () => {
   sandboxData = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));

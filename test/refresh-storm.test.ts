@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSandbox, SANDBOX_CLIENTS, type Sandbox } from './sandbox/provider.js';
 import { cliEnv, tempHome } from './support/cli.js';
 import { startSecretService, type SecretService } from './support/keyring.js';
-import { approve } from './support/login.js';
+import { linkByPaste } from './support/login.js';
 import { refreshStorm } from './support/storm.js';
 
 const PROCESSES = 8;
@@ -37,9 +37,7 @@ afterAll(async () => {
 async function linkedHome(store: string): Promise<string> {
   const home = await tempHome();
   cleanups.push(home.cleanup);
-  const accounts = new Accounts({ home: home.dir, store });
-  const started = await accounts.startLink('storm', { provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer }, { redirect: 'paste' });
-  await accounts.finishLink('storm', (await approve(started.url, { login: 'storm' })).redirectUrl);
+  await linkByPaste(new Accounts({ home: home.dir, store }), 'storm', { provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer }, 'storm');
   return home.dir;
 }
 

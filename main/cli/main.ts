@@ -46,8 +46,9 @@ export const USAGE = `Usage:
   authtray profiles [--json]
   authtray store migrate [--profile NAME] --to keyring|plaintext
 
-Every command takes --store auto|keyring|plaintext (default: AUTHTRAY_STORE, else auto): where a new
-link keeps its credentials. A linked profile stays in the store it was linked with until unlink.
+Every command takes --store auto|keyring|plaintext|redis://…|memcached://… (default: AUTHTRAY_STORE,
+else auto): where a new link keeps its credentials. A linked profile stays in the store it was linked
+with until unlink. With a shared store, a host with no local profile finds it there.
 A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt.
 AUTHTRAY_HOME sets where config and credentials live.
 Exit codes: 0 ok, 1 rejected / not linked, 2 provider unreachable, 3 credential store error, 64 bad usage.`;
@@ -95,6 +96,7 @@ function openAccounts(io: CliIO, store: string | undefined): Accounts {
   return new Accounts({
     home: authtrayHome(io.env),
     store: store ?? (io.env.AUTHTRAY_STORE || undefined),
+    env: io.env,
     keyring: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
     warn: (m) => line(io.stderr, `warning: ${m}`),
   });

@@ -9,15 +9,23 @@ import { UsageError } from '../errors.js';
 import { KeyringCredentialStore, keyringName, type KeyringOptions } from './keyring.js';
 import { MemoryCredentialStore } from './memory.js';
 import { PlaintextCredentialStore } from './plaintext.js';
+import { isSharedStoreUrl, openSharedStore, sharedStoreLocation } from './shared.js';
 import type { CredentialStore } from './types.js';
 
-/** What the user may ask for with `--store` / AUTHTRAY_STORE. */
+/** What the user may ask for with `--store` / AUTHTRAY_STORE, besides a shared store's URL. */
 export const STORE_CHOICES = ['auto', 'keyring', 'plaintext'] as const;
 
 export interface BackendOptions {
   /** AUTHTRAY_HOME: the plain-text store lives in its `credentials/` folder. */
   home: string;
   keyring?: KeyringOptions;
+  /**
+   * The shared store URL the user gave this run (`--store`, AUTHTRAY_STORE), credentials included.
+   * Config files remember shared stores without credentials; this supplies them again.
+   */
+  sharedUrl?: string | undefined;
+  /** For AUTHTRAY_STORE_KEY, which seals records in shared stores. */
+  env?: NodeJS.ProcessEnv;
   /** Replaces the built-in stores (tests, embedders); called once per backend name. */
   open?: (backend: string) => CredentialStore;
 }
@@ -48,6 +56,11 @@ export class Backends {
   }
 
   #builtIn(backend: string): CredentialStore {
+    if (isSharedStoreUrl(backend)) {
+      const given = this.#options.sharedUrl;
+      const url = given && sharedStoreLocation(given) === backend ? given : backend;
+      return openSharedStore(url, { env: this.#options.env });
+    }
     switch (backend) {
       case 'keyring':
         return new KeyringCredentialStore(this.#options.keyring);
@@ -56,7 +69,8 @@ export class Backends {
       case 'memory':
         return new MemoryCredentialStore();
       default:
-        throw new UsageError(`Unknown credential store "${backend.slice(0, 60)}": use ${STORE_CHOICES.join(', ')}.`);
+        // Not echoed: a mistyped store URL may hold a password.
+        throw new UsageError(`Unknown credential store: use ${STORE_CHOICES.join(', ')}, redis://host:port or memcached://host:port.`);
     }
   }
 
@@ -66,9 +80,11 @@ export class Backends {
    */
   async choose(choice: string): Promise<ChosenBackend> {
     if (choice !== 'auto') {
-      const store = this.open(choice);
+      // A shared store is remembered without the credentials in its URL.
+      const backend = isSharedStoreUrl(choice) ? sharedStoreLocation(choice) : choice;
+      const store = this.open(backend);
       if (store instanceof KeyringCredentialStore) await store.probe();
-      return { backend: choice, store, fallbackWarning: null };
+      return { backend, store, fallbackWarning: null };
     }
     const keyring = this.open('keyring');
     try {

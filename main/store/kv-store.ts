@@ -9,6 +9,7 @@ import { AuthtrayError, CredentialStoreError, UsageError } from '../errors.js';
 import { assertProfileName } from './profile-name.js';
 import { parseCredentialRecord, RecordFormatError, serializeCredentialRecord } from './record.js';
 import { Sealer } from './seal.js';
+import { checkedPrefix } from './store-url.js';
 import type { CredentialRecord, CredentialStore, RefreshLock, StoreInfo } from './types.js';
 
 /** The few operations a shared store needs from its server. Errors are thrown raw; see `explain`. */
@@ -55,8 +56,6 @@ export interface SharedStoreOptions {
   saveRetryMs?: number | undefined;
 }
 
-export const DEFAULT_PREFIX = 'authtray';
-const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** Field names that mean a secret: profile settings shared with a fleet must hold none. */
 const SECRET_FIELDS = /^(client_?secret|access_?token|refresh_?token|id_?token|password|private_?key|passphrase)$/i;
@@ -72,8 +71,7 @@ export class KeyValueCredentialStore implements CredentialStore {
   readonly #saveRetryMs: number;
 
   constructor(backend: string, location: string, client: KeyValueClient, options: SharedStoreOptions = {}) {
-    const prefix = options.prefix ?? DEFAULT_PREFIX;
-    if (!PREFIX.test(prefix)) throw new UsageError('A store key prefix is 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.');
+    const prefix = checkedPrefix(options.prefix);
     this.#client = client;
     this.#prefix = prefix;
     this.#sealer = new Sealer(options.key, client.where);
@@ -209,44 +207,6 @@ function findSecretField(value: unknown, depth = 0): string | null {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Splits `user:pass@host:port` of a store URL; the password stays out of everything shown. */
-export interface ServerAddress {
-  host: string;
-  port: number;
-  username: string | undefined;
-  password: string | undefined;
-  /** `host:port`, with IPv6 hosts in brackets: for messages. */
-  hostPort: string;
-}
-
-/**
- * Parses the server part of a store URL. `shape` is the documented form, for the message when it
- * does not match; the URL itself is never echoed (it may hold a password).
- */
-export function parseServerUrl(url: string | URL, schemes: readonly string[], defaultPort: number, shape: string): { url: URL; address: ServerAddress } {
-  let parsed: URL;
-  try {
-    parsed = typeof url === 'string' ? new URL(url) : url;
-  } catch {
-    throw new UsageError(`A store URL looks like ${shape}.`);
-  }
-  const scheme = parsed.protocol.slice(0, -1);
-  if (!schemes.includes(scheme) || !parsed.hostname || parsed.search || parsed.hash) throw new UsageError(`A store URL looks like ${shape}.`);
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  const port = parsed.port ? Number(parsed.port) : defaultPort;
-  const decode = (part: string) => (part ? decodeURIComponent(part) : undefined);
-  return {
-    url: parsed,
-    address: {
-      host,
-      port,
-      username: decode(parsed.username),
-      password: decode(parsed.password),
-      hostPort: `${host.includes(':') ? `[${host}]` : host}:${port}`,
-    },
-  };
-}
 
 /**
  * The failures every network client shares (refused, unknown host, timeout, connection lost), or

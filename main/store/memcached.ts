@@ -12,27 +12,12 @@
  * memjs loads on first use, with a bound on every operation and no retries.
  */
 import type { Client } from 'memjs';
-import { UsageError } from '../errors.js';
-import { explainNetworkFailure, KeyValueCredentialStore, messageOf, parseServerUrl, withTimeout, type FailureExplanation, type KeyValueClient, type ServerAddress, type SharedStoreOptions } from './kv-store.js';
-
-const SHAPE = 'memcached://[user:pass@]host:port';
+import { explainNetworkFailure, KeyValueCredentialStore, messageOf, withTimeout, type FailureExplanation, type KeyValueClient, type SharedStoreOptions } from './kv-store.js';
+import { parseMemcachedUrl, type MemcachedTarget } from './store-url.js';
 
 /** Binary protocol opcodes and statuses (memcached's protocol_binary.h). */
 const OP = { get: 0x00, set: 0x01, delete: 0x04 } as const;
 const STATUS = { ok: 0x00, notFound: 0x01, exists: 0x02 } as const;
-
-export interface MemcachedTarget {
-  address: ServerAddress;
-  /** The URL without credentials, for `info.location`. */
-  location: string;
-}
-
-/** Parses `memcached://[user:pass@]host:port`; a bad URL is a UsageError that does not echo it. */
-export function parseMemcachedUrl(url: string | URL): MemcachedTarget {
-  const { url: parsed, address } = parseServerUrl(url, ['memcached'], 11211, SHAPE);
-  if (parsed.pathname !== '' && parsed.pathname !== '/') throw new UsageError(`A store URL looks like ${SHAPE}.`);
-  return { address, location: `memcached://${address.hostPort}` };
-}
 
 export class MemcachedCredentialStore extends KeyValueCredentialStore {
   constructor(url: string | URL, options: SharedStoreOptions = {}) {

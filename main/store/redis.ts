@@ -8,33 +8,13 @@
  * new one on the next operation, so a long-running app recovers when Redis comes back.
  */
 import type { Redis } from 'ioredis';
-import { UsageError } from '../errors.js';
-import { explainNetworkFailure, KeyValueCredentialStore, messageOf, parseServerUrl, type FailureExplanation, type KeyValueClient, type ServerAddress, type SharedStoreOptions } from './kv-store.js';
-
-const SHAPE = 'redis://[user:pass@]host:port[/db] (or rediss:// for TLS)';
+import { explainNetworkFailure, KeyValueCredentialStore, messageOf, type FailureExplanation, type KeyValueClient, type SharedStoreOptions } from './kv-store.js';
+import { parseRedisUrl, type RedisTarget } from './store-url.js';
 
 /** Deletes the key only while it holds our token (compare-and-delete). */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 /** Extends the key only while it holds our token. */
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-
-export interface RedisTarget {
-  address: ServerAddress;
-  db: number;
-  tls: boolean;
-  /** The URL without credentials, for `info.location`. */
-  location: string;
-}
-
-/** Parses `redis://[user:pass@]host:port[/db]` or `rediss://…`; a bad URL is a UsageError that does not echo it. */
-export function parseRedisUrl(url: string | URL): RedisTarget {
-  const { url: parsed, address } = parseServerUrl(url, ['redis', 'rediss'], 6379, SHAPE);
-  const path = parsed.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d{1,5}$/.test(path)) throw new UsageError(`A store URL looks like ${SHAPE}.`);
-  const db = path === '' ? 0 : Number(path);
-  const tls = parsed.protocol === 'rediss:';
-  return { address, db, tls, location: `${tls ? 'rediss' : 'redis'}://${address.hostPort}/${db}` };
-}
 
 export class RedisCredentialStore extends KeyValueCredentialStore {
   constructor(url: string | URL, options: SharedStoreOptions = {}) {

@@ -13,8 +13,9 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CredentialStoreError, UsageError } from '../errors.js';
+import { STORE_KEY_ENV } from './shared.js';
 
-export const STORE_KEY_ENV = 'AUTHTRAY_STORE_KEY';
+export { STORE_KEY_ENV };
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;

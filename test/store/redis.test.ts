@@ -11,8 +11,8 @@ import { AuthtrayError, CredentialStoreError } from '../../main/errors.js';
 import { openSharedStore, type SharedStoreOptions } from '../../main/store/shared.js';
 import type { CredentialStore } from '../../main/store/types.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
+import { linkByPaste } from '../support/login.js';
 import { startRedis, type Service } from '../support/services.js';
-import { linkWith } from '../support/storm.js';
 import { sampleRecord } from '../support/store-contract.js';
 
 let sandbox: Sandbox;
@@ -84,7 +84,7 @@ describe('Redis store in a refresh, with redis-server killed', () => {
         }),
       },
     });
-    await linkWith(a, 'work', oidc());
+    await linkByPaste(a, 'work', oidc());
     const before = (await s.load('work'))!;
     clock = before.expiresAt! + 1000;
     sandbox.stats.reset();
@@ -105,7 +105,7 @@ describe('Redis store in a refresh, with redis-server killed', () => {
 
   it('killed after the refresh took its lock: a typed error, no token spent; after a restart the link works', async () => {
     const s = store({ lockTtlMs: 1_500 });
-    await linkWith(accounts(s), 'work', oidc());
+    await linkByPaste(accounts(s), 'work', oidc());
     const before = (await s.load('work'))!;
     // Between taking the lock in Redis and reading the record again.
     const lock = { withLock: <T>(p: string, fn: () => Promise<T>) => s.lock!.withLock(p, async () => (await redis.kill(), fn())) };
@@ -133,7 +133,7 @@ describe('Redis store in a refresh, with redis-server killed', () => {
   it('gone for longer than the save window after the provider answered: a typed error, and the old record is intact', async () => {
     const s = store({ saveRetryMs: 500 });
     const a = accounts(s, { deps: { fetch: onRefresh(() => redis.kill()) } });
-    await linkWith(accounts(s), 'work', oidc());
+    await linkByPaste(accounts(s), 'work', oidc());
     const before = (await s.load('work'))!;
     clock = before.expiresAt! + 1000;
     const err = await errorOf(a.accessToken('work'));
@@ -156,7 +156,7 @@ describe('Redis store on the wire', () => {
     try {
       const s = store();
       for (let n = 0; n < 20; n++) await s.save('other', sampleRecord(n));
-      await linkWith(accounts(s), 'work', oidc());
+      await linkByPaste(accounts(s), 'work', oidc());
       clock = (await s.load('work'))!.expiresAt! + 1000;
       await accounts(s).accessToken('work');
       expect(sandbox.stats.byGrant.refresh_token).toBe(1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthtrayError, CredentialStoreError, UsageError } from '../../main/errors.js';
 import { serializeCredentialRecord } from '../../main/store/record.js';
-import { openSharedStore, redactStoreUrl, type SharedStoreOptions } from '../../main/store/shared.js';
+import { openSharedStore, sharedStoreLocation, type SharedStoreOptions } from '../../main/store/shared.js';
 import type { CredentialRecord, CredentialStore } from '../../main/store/types.js';
 import { ROOT } from '../support/cli.js';
 import { freePort, startMemcached, startRedis, type Service } from '../support/services.js';
@@ -298,6 +298,6 @@ describe('store URLs', () => {
       expect((err as Error).message).not.toContain('hunter2');
     }
     expect(() => openSharedStore('redis://127.0.0.1', { prefix: 'has space' })).toThrow(UsageError);
-    expect(redactStoreUrl('redis://fleet:hunter2@10.0.0.5:6379/1')).toBe('redis://10.0.0.5:6379/1');
+    expect(sharedStoreLocation('redis://fleet:hunter2@10.0.0.5:6379/1')).toBe('redis://10.0.0.5:6379/1');
   });
 });
