@@ -1,20 +1,29 @@
 /**
  * `npm run bench`: figures measured against a baseline in the same run, never absolute timings.
+ * - provider requests per link, after the code (target 2);
  * - `authtray token` wall time for a linked profile with a valid cached token, as a ratio to
  *   `node -e 0` (target ≤ 1.5×);
  * - token requests made by 1,000 concurrent callers at expiry (target 1);
- * - provider requests per link, after the code arrives (target 2);
+ * - `authtray token` with the keyring store, as a ratio to a bare `node` reading one Secret Service
+ *   entry (target ≤ 1.25×);
+ * - refresh requests when 8 processes × 100 callers hit an expired record: in plain text, in the
+ *   keyring, and through a sealed Redis store from two hosts (target 1 each);
  * - the window's JavaScript, gzipped (target ≤ 80 KB; bench/renderer-size.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Accounts } from '../main/accounts.js';
+import { KeyringCredentialStore } from '../main/store/keyring.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
-import { startSandbox } from '../test/sandbox/provider.js';
-import { BIN, cliEnv } from '../test/support/cli.js';
-import { approve } from '../test/support/login.js';
+import { isSharedStoreUrl, openSharedStore } from '../main/store/shared.js';
+import type { CredentialStore } from '../main/store/types.js';
+import { startSandbox, SANDBOX_CLIENTS, type Sandbox } from '../test/sandbox/provider.js';
+import { BIN, cliEnv, ROOT, tempHome } from '../test/support/cli.js';
+import { startSecretService, type SecretService } from '../test/support/keyring.js';
+import { approve, linkByPaste } from '../test/support/login.js';
+import { startRedis } from '../test/support/services.js';
+import { refreshStorm } from '../test/support/storm.js';
 import { rendererSizeFigure } from './renderer-size.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -26,6 +35,14 @@ interface Figure {
   ok: boolean;
 }
 
+interface Bench {
+  sandbox: Sandbox;
+  keyring: SecretService;
+  /** A fresh AUTHTRAY_HOME, removed at the end. */
+  home(): Promise<string>;
+  add(figure: Figure): void;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -35,65 +52,151 @@ function median(values: number[]): number {
 /** Wall time of one process run, in ms. */
 function timeRun(args: string[], env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(process.execPath, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return elapsed;
 }
 
+/** Median wall times of two commands, interleaved so both see the same machine. */
+function compare(subject: string[], baseline: string[], env: NodeJS.ProcessEnv): { subject: number; baseline: number; ratio: number } {
+  timeRun(subject, env); // warm the file cache
+  timeRun(baseline, env);
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    b.push(timeRun(baseline, env));
+    a.push(timeRun(subject, env));
+  }
+  return { subject: median(a), baseline: median(b), ratio: median(a) / median(b) };
+}
+
+const settings = (sandbox: Sandbox) => ({ provider: 'oidc' as const, clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
+
+async function link(bench: Bench, home: string, store: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  await linkByPaste(new Accounts({ home, store, env }), 'bench', settings(bench.sandbox), 'bench');
+}
+
+/** Provider requests per link, counted at the sandbox from the browser's redirect to "linked". */
+async function requestsPerLink(bench: Bench) {
+  const accounts = new Accounts({ home: await bench.home(), store: 'plaintext' });
+  const started = await accounts.startLink('bench', settings(bench.sandbox));
+  const { redirectUrl } = await approve(started.url, { login: 'bench' });
+  bench.sandbox.stats.reset();
+  await fetch(redirectUrl);
+  await started.redirected;
+  const perLink = Object.values(bench.sandbox.stats.requests).reduce((a, b) => a + b, 0);
+  bench.add({ name: 'provider requests per link (after the code)', value: String(perLink), target: '2', ok: perLink === 2 });
+}
+
+/** `authtray token` with a valid cached token, plain text store, vs a bare `node -e 0`. */
+async function tokenStartup(bench: Bench) {
+  const home = await bench.home();
+  await link(bench, home, 'plaintext');
+  const t = compare([BIN, 'token', '--profile', 'bench'], ['-e', '0'], cliEnv(home));
+  bench.add({
+    name: `authtray token / node -e 0 (median of ${RUNS}: ${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`,
+    value: `${t.ratio.toFixed(2)}×`,
+    target: '≤ 1.5×',
+    ok: t.ratio <= 1.5,
+  });
+}
+
+/** `authtray token` with the keyring store vs a bare node process reading one Secret Service entry. */
+async function keyringTokenStartup(bench: Bench) {
+  const home = await bench.home();
+  await link(bench, home, 'keyring');
+  const readOne = `const { AsyncEntry } = await import('@napi-rs/keyring');
+    if (!(await new AsyncEntry('authtray', 'bench', { linux: { store: 'secret-service' } }).getPassword())) process.exit(1);`;
+  const t = compare([BIN, 'token', '--profile', 'bench'], ['--input-type=module', '-e', readOne], cliEnv(home, bench.keyring.env));
+  bench.add({
+    name: `authtray token (keyring) / node reading one keyring entry (median of ${RUNS}: ${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`,
+    value: `${t.ratio.toFixed(2)}×`,
+    target: '≤ 1.25×',
+    ok: t.ratio <= 1.25,
+  });
+  await new KeyringCredentialStore().delete('bench');
+}
+
+/** 1,000 concurrent callers at expiry, in one process. */
+async function concurrentCallers(bench: Bench) {
+  const home = await bench.home();
+  await link(bench, home, 'plaintext');
+  const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('bench'))!;
+  const later = new Accounts({ home, store: 'plaintext', deps: { now: () => record.expiresAt! + 1000 } });
+  bench.sandbox.stats.reset();
+  const tokens = await Promise.all(Array.from({ length: 1000 }, () => later.accessToken('bench')));
+  const requests = bench.sandbox.stats.tokenRequests;
+  bench.add({
+    name: `token requests for 1,000 concurrent callers at expiry (${new Set(tokens).size} distinct token handed out)`,
+    value: String(requests),
+    target: '1',
+    ok: requests === 1,
+  });
+}
+
+/**
+ * P processes × N callers at expiry sharing one record: in a local store (one home), or through a
+ * shared store (two homes standing for two hosts; the second never linked).
+ */
+async function crossProcessStorm(bench: Bench, label: string, backend: string, open: (home: string) => CredentialStore, extraEnv: NodeJS.ProcessEnv = {}) {
+  const home = await bench.home();
+  await link(bench, home, backend, { ...process.env, ...extraEnv });
+  const store = open(home);
+  const record = (await store.load('bench'))!;
+  await store.save('bench', { ...record, expiresAt: Date.now() - 1000 });
+  await store.close?.();
+  bench.sandbox.stats.reset();
+  const homes = isSharedStoreUrl(backend) ? [home, await bench.home()] : [home];
+  const envs = homes.map((h) => cliEnv(h, { ...bench.keyring.env, ...extraEnv, AUTHTRAY_STORE: backend }));
+  const result = await refreshStorm({ processes: 8, callers: 100, profile: 'bench', envs });
+  const refreshes = bench.sandbox.stats.byGrant.refresh_token ?? 0;
+  bench.add({
+    name: `refresh requests, 8 processes × 100 callers at expiry, ${label} (${result.errors.length} errors, ${new Set(result.tokens).size} distinct token)`,
+    value: String(refreshes),
+    target: '1',
+    ok: refreshes === 1 && result.errors.length === 0,
+  });
+}
+
 async function main(): Promise<number> {
-  const sandboxData = await mkdtemp(join(tmpdir(), 'authtray-bench-sandbox-'));
-  const home = await mkdtemp(join(tmpdir(), 'authtray-bench-'));
-  const sandbox = await startSandbox({ dataDir: sandboxData });
+  const cleanups: (() => Promise<void>)[] = [];
   const figures: Figure[] = [];
+  const sandboxData = await tempHome();
+  cleanups.push(sandboxData.cleanup);
+  const sandbox = await startSandbox({ dataDir: sandboxData.dir });
+  const keyring = await startSecretService();
+  // This process reads and writes the same private keyring as the commands it times.
+  Object.assign(process.env, keyring.env);
+  const bench: Bench = {
+    sandbox,
+    keyring,
+    async home() {
+      const home = await tempHome();
+      cleanups.push(home.cleanup);
+      return home.dir;
+    },
+    add: (figure) => figures.push(figure),
+  };
   try {
-    const settings = { provider: 'oidc' as const, clientId: 'authtray-sandbox', issuer: sandbox.issuer, sandbox: true };
-
-    // Provider requests per link, counted at the sandbox from the browser's redirect to "linked".
-    const accounts = new Accounts({ home });
-    const started = await accounts.startLink('bench', settings);
-    const { redirectUrl } = await approve(started.url, { login: 'bench' });
-    sandbox.stats.reset();
-    await fetch(redirectUrl);
-    await started.redirected;
-    const perLink = Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
-    figures.push({ name: 'provider requests per link (after the code)', value: String(perLink), target: '2', ok: perLink === 2 });
-
-    // `authtray token` with a valid cached token vs a bare `node -e 0`, interleaved so both see the same machine.
-    const env = cliEnv(home);
-    timeRun([BIN, 'token', '--profile', 'bench'], env); // warm the file cache
-    const cli: number[] = [];
-    const bare: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      bare.push(timeRun(['-e', '0'], env));
-      cli.push(timeRun([BIN, 'token', '--profile', 'bench'], env));
+    await requestsPerLink(bench);
+    await tokenStartup(bench);
+    await keyringTokenStartup(bench);
+    await concurrentCallers(bench);
+    await crossProcessStorm(bench, 'plain text', 'plaintext', (home) => new PlaintextCredentialStore(join(home, 'credentials')));
+    await crossProcessStorm(bench, 'keyring', 'keyring', () => new KeyringCredentialStore());
+    const redis = await startRedis();
+    try {
+      const sealed = { AUTHTRAY_STORE_KEY: randomBytes(32).toString('base64') };
+      await crossProcessStorm(bench, 'sealed Redis, two hosts', redis.url, () => openSharedStore(redis.url, { env: sealed }), sealed);
+    } finally {
+      await redis.stop();
     }
-    const ratio = median(cli) / median(bare);
-    figures.push({
-      name: `authtray token / node -e 0 (median of ${RUNS}: ${median(cli).toFixed(1)} ms / ${median(bare).toFixed(1)} ms)`,
-      value: `${ratio.toFixed(2)}×`,
-      target: '≤ 1.5×',
-      ok: ratio <= 1.5,
-    });
-
-    // 1,000 concurrent callers at expiry, in one process.
-    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('bench'))!;
-    const later = new Accounts({ home, deps: { now: () => record.expiresAt! + 1000 } });
-    sandbox.stats.reset();
-    const tokens = await Promise.all(Array.from({ length: 1000 }, () => later.accessToken('bench')));
-    const requests = sandbox.stats.tokenRequests;
-    figures.push({
-      name: `token requests for 1,000 concurrent callers at expiry (${new Set(tokens).size} distinct token handed out)`,
-      value: String(requests),
-      target: '1',
-      ok: requests === 1,
-    });
-
-    figures.push(await rendererSizeFigure());
+    bench.add(await rendererSizeFigure());
   } finally {
     await sandbox.close();
-    await rm(sandboxData, { recursive: true, force: true });
-    await rm(home, { recursive: true, force: true });
+    await keyring.close();
+    for (const cleanup of cleanups) await cleanup();
   }
 
   const width = Math.max(...figures.map((f) => f.name.length));

@@ -3,7 +3,7 @@
  * and the app's IPC handlers are thin adapters over this class; neither holds OAuth or storage logic.
  */
 import { join } from 'node:path';
-import { AuthtrayError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
+import { AuthtrayError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
 import type { AuthorizationInput } from './auth/flow.js';
 import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
@@ -12,19 +12,31 @@ import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/provider
 import type { OAuthSession, RefreshLock } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';
 import { FileRefreshLock } from './store/file-lock.js';
-import { PlaintextCredentialStore } from './store/plaintext.js';
+import { Backends, type ChosenBackend } from './store/backends.js';
+import type { KeyringOptions } from './store/keyring.js';
+import { isSharedStoreUrl, sharedStoreLocation } from './store/store-url.js';
 import { assertProfileName } from './store/profile-name.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from './store/record.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
 export interface AccountsOptions {
   /** Directory of the config file and the file stores (see `authtrayHome()`). */
   home: string;
   deps?: Partial<AuthDeps>;
-  /** Opens the credential store of a backend; the default knows `plaintext`. */
+  /**
+   * Where new links keep their credentials (`--store`, AUTHTRAY_STORE): `auto` (the system keyring
+   * when it works, else plain text with a warning), `keyring`, `plaintext`, or a backend name
+   * `openStore` knows. Default `auto`.
+   */
+  store?: string;
+  /** Opens the credential store of a backend name (replaces the built-in ones: tests, embedders). */
   openStore?: (backend: string) => CredentialStore;
-  /** Backend for new links. */
+  /** Old name of `store`. */
   defaultBackend?: string;
+  /** System keyring settings (service name, per-call timeout). */
+  keyring?: KeyringOptions;
+  /** Where AUTHTRAY_STORE_KEY is read from (sealing records in shared stores); default process.env. */
+  env?: NodeJS.ProcessEnv;
   pending?: PendingStore;
   lock?: RefreshLock;
   /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
@@ -55,6 +67,8 @@ export interface LinkStarted {
   mode: RedirectMode;
   redirectUri: string | null;
   expiresAt: string;
+  /** Where the credentials will be kept; `secure: false` means plain text, and the user was warned. */
+  store: StoreInfo;
   /** Loopback only: settles when the browser comes back with the answer, or the wait ends. */
   redirected: Promise<ProfileStatus> | null;
 }
@@ -84,11 +98,12 @@ export class Accounts {
   readonly config: ConfigFile;
   readonly #deps: AuthDeps;
   readonly #pending: PendingStore;
-  readonly #openStore: (backend: string) => CredentialStore;
-  readonly #defaultBackend: string;
+  readonly #backends: Backends;
+  readonly #storeChoice: string;
   readonly #warn: (message: string) => void;
   readonly #options: AccountsOptions;
   readonly #sessions = new Map<string, Promise<OAuthSession>>();
+  readonly #tokenRequests = new Map<string, Promise<string>>();
   readonly #listeners = new Map<string, LoopbackListener<ProfileStatus>>();
   readonly #fileLock: FileRefreshLock;
   /** Client secrets of links in progress: memory only, never in the pending file. */
@@ -102,14 +117,14 @@ export class Accounts {
     this.#deps = { ...defaultAuthDeps, ...options.deps };
     this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
-    const plaintext = new PlaintextCredentialStore(join(options.home, 'credentials'));
-    this.#openStore =
-      options.openStore ??
-      ((backend) => {
-        if (backend === 'plaintext') return plaintext;
-        throw new UsageError(`Unknown credential store "${backend}".`);
-      });
-    this.#defaultBackend = options.defaultBackend ?? 'plaintext';
+    this.#storeChoice = options.store ?? options.defaultBackend ?? 'auto';
+    this.#backends = new Backends({
+      home: options.home,
+      keyring: options.keyring,
+      open: options.openStore,
+      sharedUrl: isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : undefined,
+      env: options.env,
+    });
     this.#warn = options.warn ?? (() => {});
   }
 
@@ -124,6 +139,9 @@ export class Accounts {
     if (provider.needsClientSecret && !options.clientSecret) {
       throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
     }
+    const chosen = await this.#backendForLink(profile);
+    // Told before anything secret is written there (SECURITY.md, storage).
+    if (chosen.fallbackWarning) this.#warn(chosen.fallbackWarning);
     this.cancelLink(profile);
     let mode = options.redirect ?? settings.redirect ?? provider.defaultRedirect;
     let listener: LoopbackListener<ProfileStatus> | null = null;
@@ -149,7 +167,9 @@ export class Accounts {
       }
     }
     const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
-    const { url, pending } = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
+    const started = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
+    const { url } = started;
+    const pending = { ...started.pending, backend: chosen.backend };
     try {
       await this.#pending.put(pending);
     } catch (err) {
@@ -172,8 +192,27 @@ export class Accounts {
       mode,
       redirectUri,
       expiresAt: new Date(pending.expiresAt).toISOString(),
+      store: chosen.store.info,
       redirected: listener?.result ?? null,
     };
+  }
+
+  /**
+   * The backend a link will write to: a linked profile keeps the one it has (never switched while
+   * linked); a new one gets the configured choice. A keyring that cannot be used now fails here,
+   * before the user approves anything.
+   */
+  async #backendForLink(profile: string): Promise<ChosenBackend> {
+    const previous = (await this.config.read()).profiles[profile];
+    if (!previous) return this.#backends.choose(this.#storeChoice);
+    const remembered = previous.store.backend;
+    const wanted = this.#storeChoice === 'auto' || !isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : sharedStoreLocation(this.#storeChoice);
+    if (wanted !== 'auto' && wanted !== remembered) {
+      throw new UsageError(
+        `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${wanted}`,
+      );
+    }
+    return this.#backends.choose(remembered);
   }
 
   /** Finishes a link with what the user pasted: the code, or the whole redirect URL. */
@@ -232,9 +271,12 @@ export class Accounts {
     return links.filter((link): link is PendingLink => link !== null);
   }
 
-  /** Where a new link's credentials would be stored (the app warns before a secret goes to plain text). */
-  newLinkStore(): StoreInfo {
-    return this.#openStore(this.#defaultBackend).info;
+  /**
+   * Where a new link's credentials would be stored, as `startLink` would choose (the app warns before
+   * a secret goes to plain text). A locked keyring throws KeyringAccessError, as linking would.
+   */
+  async newLinkStore(): Promise<StoreInfo> {
+    return (await this.#backends.choose(this.#storeChoice)).store.info;
   }
 
   /** Subscribes to status changes; returns the unsubscribe function. */
@@ -280,17 +322,22 @@ export class Accounts {
       ...(provider.needsClientSecret ? { clientSecret: secret } : {}),
     };
     const previous = (await this.config.read()).profiles[profile];
-    const backend = this.#defaultBackend;
-    await this.#openStore(backend).save(profile, record);
-    if (previous && previous.store.backend !== backend) await this.#openStore(previous.store.backend).delete(profile);
+    const backend = pending.backend ?? (await this.#backendForLink(profile)).backend;
+    await this.#backends.open(backend).save(profile, record);
+    // The profile was unlinked and linked again elsewhere meanwhile: no copy stays behind.
+    if (previous && previous.store.backend !== backend) await this.#backends.open(previous.store.backend).delete(profile);
+    const config: ProfileConfig = {
+      settings: provider.settings,
+      account,
+      store: { backend },
+      needsRelink: false,
+      linkedAt: new Date(now).toISOString(),
+    };
+    const store = this.#backends.open(backend);
+    // A shared store also keeps the settings (nothing secret), for hosts that never linked.
+    await store.saveProfile?.(profile, config);
     await this.config.update((data) => {
-      data.profiles[profile] = {
-        settings: provider.settings,
-        account,
-        store: { backend },
-        needsRelink: false,
-        linkedAt: new Date(now).toISOString(),
-      };
+      data.profiles[profile] = config;
     });
     await this.#pending.delete(profile);
     this.#secrets.delete(profile);
@@ -302,10 +349,27 @@ export class Accounts {
   }
 
   async #profileConfig(profile: string): Promise<ProfileConfig> {
-    assertProfileName(profile);
-    const config = (await this.config.read()).profiles[profile];
+    const config = await this.#findProfile(profile);
     if (!config) throw new NotLinkedError(profile);
     return config;
+  }
+
+  /**
+   * The profile's config: this machine's, else — when a shared store was given (`--store redis://…`)
+   * — the one the linking host left there, so a fleet needs one link and then only `token`.
+   */
+  async #findProfile(profile: string): Promise<ProfileConfig | null> {
+    assertProfileName(profile);
+    const local = (await this.config.read()).profiles[profile];
+    if (local) return local;
+    const shared = this.#sharedStore();
+    if (!shared?.loadProfile) return null;
+    return ((await shared.loadProfile(profile)) as ProfileConfig | null) ?? null;
+  }
+
+  /** The shared store this run was pointed at, if any. */
+  #sharedStore(): CredentialStore | null {
+    return isSharedStoreUrl(this.#storeChoice) ? this.#backends.open(sharedStoreLocation(this.#storeChoice)) : null;
   }
 
   #statusOf(profile: string, config: ProfileConfig, record: CredentialRecord | null): ProfileStatus {
@@ -316,18 +380,17 @@ export class Accounts {
       needsRelink: config.needsRelink,
       account: config.account,
       token: record && { kind: record.tokenKind, expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString() },
-      store: this.#openStore(config.store.backend).info,
+      store: this.#backends.open(config.store.backend).info,
     };
   }
 
   /** The profile's status; reads the credential store (a locked keyring shows here). */
   async status(profile: string): Promise<ProfileStatus> {
-    assertProfileName(profile);
-    const config = (await this.config.read()).profiles[profile];
+    const config = await this.#findProfile(profile);
     if (!config) {
       return { profile, provider: (await this.#pending.get(profile))?.settings.provider ?? 'none', linked: false, needsRelink: false, account: null, token: null, store: null };
     }
-    const record = await this.#openStore(config.store.backend).load(profile);
+    const record = await this.#backends.open(config.store.backend).load(profile);
     return this.#statusOf(profile, config, record);
   }
 
@@ -351,27 +414,42 @@ export class Accounts {
   async #openSession(profile: string): Promise<OAuthSession> {
     const config = await this.#profileConfig(profile);
     const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
-    const store = this.#openStore(config.store.backend);
+    const store = this.#backends.open(config.store.backend);
     return new OAuthSession({
       profile,
       store,
       provider: () => resolveProvider(config.settings, this.#deps),
       deps: this.#deps,
-      // Shared stores lock in the store itself; local ones with a lock file beside the config.
-      lock: this.#options.lock ?? store.lock ?? this.#fileLock,
+      lock: this.#lockFor(store),
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
       onTokens: () => this.#changed(profile),
     });
   }
 
+  /** Shared stores lock in the store itself; local ones with a lock file beside the config. */
+  #lockFor(store: CredentialStore): RefreshLock {
+    return this.#options.lock ?? store.lock ?? this.#fileLock;
+  }
+
   /** A valid access token, refreshed first when needed. */
-  async accessToken(profile: string): Promise<string> {
+  accessToken(profile: string): Promise<string> {
+    // Callers that ask at the same moment share one answer: one config read, one store read, at
+    // most one refresh (the session single-flights refreshes too, for callers that come later).
+    let inflight = this.#tokenRequests.get(profile);
+    if (!inflight) {
+      inflight = this.#accessToken(profile).finally(() => this.#tokenRequests.delete(profile));
+      this.#tokenRequests.set(profile, inflight);
+    }
+    return inflight;
+  }
+
+  async #accessToken(profile: string): Promise<string> {
     const config = await this.#profileConfig(profile);
     if (config.needsRelink) throw new NeedsRelinkError(profile);
     if (!this.#sessions.has(profile)) {
       // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
-      const record = await this.#openStore(config.store.backend).load(profile);
+      const record = await this.#backends.open(config.store.backend).load(profile);
       if (!record) throw new NotLinkedError(profile);
       if (isFresh(record, this.#deps.now(), this.#options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
     }
@@ -379,11 +457,57 @@ export class Accounts {
   }
 
   async #markNeedsRelink(profile: string): Promise<void> {
+    const config = await this.#findProfile(profile);
     await this.config.update((data) => {
       const entry = data.profiles[profile];
       if (entry) entry.needsRelink = true;
     });
+    // A fleet learns it too: every host would otherwise try the dead grant again.
+    const store = config && this.#backends.open(config.store.backend);
+    if (config && store?.saveProfile) await store.saveProfile(profile, { ...config, needsRelink: true });
     this.#changed(profile);
+  }
+
+  /**
+   * Moves a linked profile's record to another backend (`authtray store migrate`): write, read back,
+   * remember the new backend, then delete the old copy. Under the refresh lock, so no refresh
+   * writes the old place meanwhile. A failure before the switch leaves everything as it was.
+   */
+  async migrate(profile: string, to: string): Promise<{ from: StoreInfo; to: StoreInfo }> {
+    const config = await this.#profileConfig(profile);
+    const fromBackend = config.store.backend;
+    if (fromBackend === to) throw new UsageError(`Profile "${profile}" already keeps its credentials in ${to}.`);
+    const from = this.#backends.open(fromBackend);
+    const target = await this.#backends.choose(to);
+    if (!target.store.info.secure) {
+      this.#warn(`The credentials of profile "${profile}" will be stored in plain text in ${target.store.info.location}, readable by anyone who can read your files.`);
+    }
+    await this.#lockFor(from).withLock(profile, async () => {
+      const record = await from.load(profile);
+      if (!record) throw new NotLinkedError(profile);
+      await target.store.save(profile, record);
+      const copy = await target.store.load(profile);
+      if (!copy || serializeCredentialRecord(copy) !== serializeCredentialRecord(record)) {
+        throw new CredentialStoreError(`The copy in ${target.store.info.location} did not read back the same; the credentials stay in ${from.info.location}. Try again.`);
+      }
+      await this.config.update((data) => {
+        const entry = data.profiles[profile];
+        if (entry) entry.store = { backend: target.backend };
+      });
+      try {
+        await from.delete(profile);
+      } catch (err) {
+        this.#warn(`The old copy in ${from.info.location} could not be deleted (${err instanceof AuthtrayError ? err.message : 'unknown error'}); remove it by hand.`);
+      }
+    });
+    this.#sessions.delete(profile);
+    this.#changed(profile);
+    return { from: from.info, to: target.store.info };
+  }
+
+  /** Releases what the stores hold open (connections), so a CLI run can exit. */
+  async close(): Promise<void> {
+    await this.#backends.closeAll();
   }
 
   /**
@@ -392,7 +516,7 @@ export class Accounts {
    */
   async unlink(profile: string): Promise<UnlinkResult> {
     const config = await this.#profileConfig(profile);
-    const store = this.#openStore(config.store.backend);
+    const store = this.#backends.open(config.store.backend);
     const record = await store.load(profile);
     let warning: string | null = null;
     if (record) {

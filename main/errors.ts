@@ -121,10 +121,18 @@ export class CredentialStoreError extends AuthtrayError {
   }
 }
 
+/**
+ * Why the keyring could not be used: `locked` (or its unlock prompt was dismissed), `unavailable`
+ * (no keyring service in this session), `timeout` (no answer in time), `failed` (anything else).
+ */
+export type KeyringProblem = 'locked' | 'unavailable' | 'timeout' | 'failed';
+
 /** The system keyring cannot be used now: locked, gone, or not answering. Nothing was written elsewhere. */
 export class KeyringAccessError extends CredentialStoreError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, { ...options, code: ErrorCodes.KEYRING_ACCESS });
+  readonly problem: KeyringProblem;
+  constructor(message: string, options?: { cause?: unknown; problem?: KeyringProblem }) {
+    super(message, { cause: options?.cause, code: ErrorCodes.KEYRING_ACCESS });
+    this.problem = options?.problem ?? 'failed';
   }
 }
 

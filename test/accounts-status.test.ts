@@ -9,7 +9,7 @@ import { expectCode, revokeAtProvider, sandboxSettings, storedRecord, useSandbox
 const fx = useSandbox();
 
 function accounts(now?: () => number) {
-  return new Accounts({ home: fx.home, ...(now ? { deps: { now } } : {}) });
+  return new Accounts({ home: fx.home, store: 'plaintext', ...(now ? { deps: { now } } : {}) });
 }
 
 function recorder(a: Accounts) {
@@ -149,7 +149,10 @@ describe('pendingLink', () => {
 });
 
 describe('newLinkStore', () => {
-  it('says where a new link would be stored, and whether that is secure', () => {
-    expect(accounts().newLinkStore()).toEqual({ backend: 'plaintext', location: `${fx.home}/credentials`, secure: false });
+  it('says where a new link would be stored, and whether that is secure, as startLink would choose', async () => {
+    expect(await accounts().newLinkStore()).toEqual({ backend: 'plaintext', location: `${fx.home}/credentials`, secure: false });
+    expect(await new Accounts({ home: fx.home, store: 'memory' }).newLinkStore()).toEqual({ backend: 'memory', location: 'process memory', secure: true });
+    const started = await accounts().startLink('default', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
+    expect(started.store).toEqual(await accounts().newLinkStore());
   });
 });

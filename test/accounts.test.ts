@@ -8,7 +8,7 @@ import type { ProfileSettings } from '../main/auth/providers.js';
 import { AuthtrayError } from '../main/errors.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from './sandbox/provider.js';
-import { approve } from './support/login.js';
+import { approve, linkByPaste as pasteLink } from './support/login.js';
 
 let sandbox: Sandbox;
 let sandboxData: string;
@@ -19,7 +19,7 @@ const warnings: string[] = [];
 const totalRequests = () => Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
 
 function accounts(extra: Partial<AccountsOptions> = {}) {
-  return new Accounts({ home, deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
+  return new Accounts({ home, store: 'plaintext', deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
 }
 
 const oidcSettings = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
@@ -45,11 +45,7 @@ async function expectCode(promise: Promise<unknown>, code: string) {
 }
 
 /** Links `profile` by pasting the redirect URL the sandbox sends the browser to. */
-async function linkByPaste(a: Accounts, profile: string, settings = oidcSettings(), login = 'alice') {
-  const started = await a.startLink(profile, settings, { redirect: 'paste' });
-  const { redirectUrl } = await approve(started.url, { login });
-  return a.finishLink(profile, redirectUrl);
-}
+const linkByPaste = (a: Accounts, profile: string, settings = oidcSettings(), login = 'alice') => pasteLink(a, profile, settings, login);
 
 beforeAll(async () => {
   sandboxData = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
@@ -231,6 +227,23 @@ describe('tokens', () => {
     expect(sandbox.stats.tokenRequests).toBe(1);
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).not.toBe(record.accessToken);
+  });
+
+  it('the session alone single-flights too: 1,000 callers of one session, in waves, one refresh', async () => {
+    await linkByPaste(accounts(), 'default');
+    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    const session = await accounts().session('default');
+    clock = record.expiresAt! + 1000;
+    sandbox.stats.reset();
+    // Callers arrive over several ticks while the refresh is in flight, not all in one.
+    const waves = await Promise.all(
+      Array.from({ length: 10 }, async (_, wave) => {
+        await new Promise((r) => setTimeout(r, wave));
+        return Promise.all(Array.from({ length: 100 }, () => session.accessToken()));
+      }),
+    );
+    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    expect(new Set(waves.flat()).size).toBe(1);
   });
 
   it('a refused grant (invalid_grant) moves the profile to "needs relink"', async () => {

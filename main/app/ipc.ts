@@ -71,7 +71,7 @@ function handler<C extends Channel>(channel: C, run: (request: Channels[C]['requ
 /** One handler per channel over the app service. */
 export function createIpcHandlers(service: AppService): Handlers {
   return {
-    'app:info': handler('app:info', async () => service.info()),
+    'app:info': handler('app:info', () => service.info()),
     'profiles:list': handler('profiles:list', () => service.profiles()),
     'link:start': handler('link:start', (request) => service.startLink(request)),
     'link:finish': handler('link:finish', ({ profile, input }) => service.finishLink(profile, input)),

@@ -103,7 +103,8 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   denyAllPermissions(electron.defaultSession());
 
   const fromSource = !app.isPackaged;
-  const accounts = options.accounts ?? new Accounts({ home: authtrayHome(options.env) });
+  // The same store rules as the command: AUTHTRAY_STORE, else the keyring when it works, else plain text.
+  const accounts = options.accounts ?? new Accounts({ home: authtrayHome(options.env), store: options.env.AUTHTRAY_STORE || undefined, env: options.env });
   const service = new AppService({
     accounts,
     sandbox: fromSource ? options.sandbox : null,

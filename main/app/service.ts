@@ -49,9 +49,13 @@ export class AppService {
     this.#unsubscribe = this.#accounts.onStatusChanged(() => this.#schedule());
   }
 
-  /** What the window needs to know before the first link. */
-  info(): AppInfo {
-    return { sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer }, newLinkStore: { ...this.#accounts.newLinkStore() } };
+  /** What the window needs to know before the first link (a locked keyring fails here, as a link would). */
+  async info(): Promise<AppInfo> {
+    const store = await this.#accounts.newLinkStore();
+    return {
+      sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer },
+      newLinkStore: { backend: store.backend, location: store.location, secure: store.secure },
+    };
   }
 
   /** Every profile: linked ones, links in progress and profiles with a problem to show. */

@@ -37,6 +37,8 @@ export class OAuthSession {
   readonly #margin: number;
   #inflight: Promise<CredentialRecord> | null = null;
   #record: CredentialRecord | null = null;
+  /** A refreshed record the store could not take (keyring locked, Redis gone): saved first next time. */
+  #unsaved: CredentialRecord | null = null;
 
   constructor(options: SessionOptions) {
     this.profile = options.profile;
@@ -80,7 +82,17 @@ export class OAuthSession {
 
   async #loadOrRefresh(force: boolean): Promise<CredentialRecord> {
     // Read again under the lock: another process may have refreshed already.
-    const stored = await this.record();
+    let stored = await this.record();
+    if (this.#unsaved) {
+      // A refresh whose result the store refused last time: with rotating refresh tokens it holds
+      // the only valid one, so it is saved before anything else (unless the stored one is newer).
+      const unsaved = this.#unsaved;
+      this.#unsaved = null;
+      if ((stored.expiresAt ?? 0) < (unsaved.expiresAt ?? 0)) {
+        await this.#save(unsaved);
+        stored = unsaved;
+      }
+    }
     const now = this.#options.deps.now();
     if (!force && isFresh(stored, now, this.#margin)) return stored;
     if (!stored.refreshToken) {
@@ -91,7 +103,7 @@ export class OAuthSession {
       return stored;
     }
     const updated = await this.#refreshWith(stored);
-    await this.#options.store.save(this.profile, updated);
+    await this.#save(updated);
     this.#record = updated;
     this.#options.onTokens?.(updated);
     return updated;
@@ -128,6 +140,16 @@ export class OAuthSession {
       refreshToken: tokens.refresh_token ?? stored.refreshToken,
       scopes: tokens.scope ? tokens.scope.split(' ') : stored.scopes,
     };
+  }
+
+  /** Saves a refreshed record; if the store refuses, keeps it in memory for the next attempt and rethrows. */
+  async #save(record: CredentialRecord): Promise<void> {
+    try {
+      await this.#options.store.save(this.profile, record);
+    } catch (err) {
+      this.#unsaved = record;
+      throw err;
+    }
   }
 
   /** Forgets the in-memory copy (after unlink or relink). */

@@ -44,12 +44,16 @@ export const USAGE = `Usage:
   authtray token    [--profile NAME]
   authtray unlink   [--profile NAME]
   authtray profiles [--json]
+  authtray store migrate [--profile NAME] --to keyring|plaintext
 
+Every command takes --store auto|keyring|plaintext|redis://…|memcached://… (default: AUTHTRAY_STORE,
+else auto): where a new link keeps its credentials. A linked profile stays in the store it was linked
+with until unlink. With a shared store, a host with no local profile finds it there.
 A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt.
 AUTHTRAY_HOME sets where config and credentials live.
 Exit codes: 0 ok, 1 rejected / not linked, 2 provider unreachable, 3 credential store error, 64 bad usage.`;
 
-const profileOption = { profile: { type: 'string', default: 'default' } } as const;
+const profileOption = { profile: { type: 'string', default: 'default' }, store: { type: 'string' } } as const;
 const OPTIONS = {
   link: {
     ...profileOption,
@@ -70,7 +74,8 @@ const OPTIONS = {
   status: { ...profileOption, json: { type: 'boolean', default: false } },
   token: profileOption,
   unlink: profileOption,
-  profiles: { json: { type: 'boolean', default: false } },
+  profiles: { json: { type: 'boolean', default: false }, store: { type: 'string' } },
+  'store migrate': { profile: { type: 'string', default: 'default' }, to: { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
 type Command = keyof typeof OPTIONS;
@@ -85,39 +90,62 @@ function parse<C extends Command>(command: C, args: string[]) {
 
 const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
+/** The accounts service for one run: `--store` (else AUTHTRAY_STORE) chooses where new links go. */
+function openAccounts(io: CliIO, store: string | undefined): Accounts {
+  const timeout = Number(io.env.AUTHTRAY_KEYRING_TIMEOUT_MS);
+  return new Accounts({
+    home: authtrayHome(io.env),
+    store: store ?? (io.env.AUTHTRAY_STORE || undefined),
+    env: io.env,
+    keyring: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
+    warn: (m) => line(io.stderr, `warning: ${m}`),
+  });
+}
+
 /** Runs one command; resolves to the exit code. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
-  const accounts = new Accounts({ home: authtrayHome(io.env), warn: (m) => line(io.stderr, `warning: ${m}`) });
+  let accounts: Accounts | undefined;
+  const open = (store: string | undefined) => (accounts = openAccounts(io, store));
   try {
     switch (command) {
-      case 'link':
-        return await link(accounts, parse('link', rest).values, io);
+      case 'link': {
+        const { values } = parse('link', rest);
+        return await link(open(values.store), values, io);
+      }
       case 'finish': {
         const { values, positionals } = parse('finish', rest);
-        return await finish(accounts, values.profile, positionals[0], io);
+        return await finish(open(values.store), values.profile, positionals[0], io);
       }
       case 'status': {
         const { values } = parse('status', rest);
-        const status = await accounts.status(values.profile);
+        const status = await open(values.store).status(values.profile);
         line(io.stdout, values.json ? JSON.stringify(status) : describe(status));
         return status.linked ? EXIT.OK : EXIT.REJECTED;
       }
       case 'token': {
         const { values } = parse('token', rest);
-        line(io.stdout, await accounts.accessToken(values.profile));
+        line(io.stdout, await open(values.store).accessToken(values.profile));
         return EXIT.OK;
       }
       case 'unlink': {
         const { values } = parse('unlink', rest);
-        const result = await accounts.unlink(values.profile);
+        const result = await open(values.store).unlink(values.profile);
         line(io.stderr, `Unlinked profile "${values.profile}"${result.revoked ? ' and revoked its access at the provider' : ''}.`);
         return EXIT.OK;
       }
       case 'profiles': {
         const { values } = parse('profiles', rest);
-        const all = await accounts.profiles();
+        const all = await open(values.store).profiles();
         line(io.stdout, values.json ? JSON.stringify(all) : all.map(describe).join('\n') || 'No profiles. Link one with: authtray link --provider ...');
+        return EXIT.OK;
+      }
+      case 'store': {
+        if (rest[0] !== 'migrate') throw new UsageError(`Unknown command "store ${(rest[0] ?? '').slice(0, 40)}": did you mean "store migrate"?\n\n${USAGE}`);
+        const { values } = parse('store migrate', rest.slice(1));
+        if (values.to !== 'keyring' && values.to !== 'plaintext') throw new UsageError('--to must be keyring or plaintext.');
+        const moved = await open(undefined).migrate(values.profile, values.to);
+        line(io.stderr, `Moved the credentials of profile "${values.profile}" from ${moved.from.location} to ${moved.to.location}.`);
         return EXIT.OK;
       }
       case undefined:
@@ -131,6 +159,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (err) {
     return report(err, io);
+  } finally {
+    await accounts?.close();
   }
 }
 
@@ -282,4 +312,8 @@ export async function main(): Promise<void> {
     openBrowser: async (url) => (await terminal()).openSystemBrowser(url),
   });
   process.exitCode = code;
+  // Everything is done and said. A keyring call that timed out may still be running inside the
+  // native binding (it cannot be cancelled once started) and would keep the process alive: do not
+  // wait for it. The timer is unref'd, so a run with nothing pending exits at once as usual.
+  setTimeout(() => process.exit(code), 200).unref();
 }

@@ -3,13 +3,13 @@
  * write a temporary file beside the target (0600, exclusive create), fsync it, rename it over the
  * target, fsync the directory.
  */
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 const isWindows = process.platform === 'win32';
+let tempCounter = 0;
 
 /** Creates `dir` (and parents) as 0700, and tightens it if it exists with wider permissions. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -31,7 +31,9 @@ export async function readFileIfExists(path: string): Promise<string | null> {
 
 /** Replaces `path` with `text` atomically; the file is 0600 from its first byte. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // Unique per process and call; 'wx' refuses to reuse a name anyway. (No crypto: it is slow to load
+  // and `authtray token` starts on this path.)
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${++tempCounter}.tmp`);
   const handle = await open(temp, 'wx', PRIVATE_FILE);
   try {
     try {

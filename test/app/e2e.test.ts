@@ -74,7 +74,7 @@ beforeAll(async () => {
   sandbox = await startSandbox({ dataDir: sandboxData });
   await buildRenderer(rendererDir);
   const service = new AppService({
-    accounts: new Accounts({ home }),
+    accounts: new Accounts({ home, store: 'plaintext' }),
     sandbox: { issuer: sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
     allowLoopbackHttp: true,
     openExternal: async (url) => void opened.push(url),
@@ -219,7 +219,7 @@ describe('the window in Chromium', { timeout: 60_000 }, () => {
     const record = await storedRecord(home, 'work');
     await revokeAtProvider(sandbox.issuer, record.refreshToken!);
     // Another authtray process (a script's `authtray token`) finds the grant gone after expiry.
-    const later = new Accounts({ home, deps: { now: () => record.expiresAt! + 60_000 } });
+    const later = new Accounts({ home, store: 'plaintext', deps: { now: () => record.expiresAt! + 60_000 } });
     await expect(later.accessToken('work')).rejects.toMatchObject({ code: 'NEEDS_RELINK' });
     await page.reload();
     const bob = card('Bob Example');

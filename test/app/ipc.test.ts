@@ -21,7 +21,7 @@ function setup(options: { allowLoopbackHttp?: boolean } = {}) {
   /** Every answer and event, as it would cross IPC: scanned for secrets. */
   const wire: string[] = [];
   const events: ProfileView[][] = [];
-  const accounts = new Accounts({ home: fx.home });
+  const accounts = new Accounts({ home: fx.home, store: 'plaintext' });
   const service = new AppService({
     accounts,
     sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
@@ -249,9 +249,9 @@ describe('linking through IPC', () => {
   });
 
   it('the sandbox is refused when packaged', async () => {
-    const accounts = new Accounts({ home: fx.home });
+    const accounts = new Accounts({ home: fx.home, store: 'plaintext' });
     const service = new AppService({ accounts, sandbox: null, allowLoopbackHttp: false, openExternal: async () => {}, copyText: () => {} });
-    expect(service.info()).toEqual({ sandbox: null, newLinkStore: { backend: 'plaintext', location: `${fx.home}/credentials`, secure: false } });
+    expect(await service.info()).toEqual({ sandbox: null, newLinkStore: { backend: 'plaintext', location: `${fx.home}/credentials`, secure: false } });
     await expect(service.startLink({ profile: 'default', provider: 'sandbox' })).rejects.toMatchObject({ code: 'USAGE' });
   });
 

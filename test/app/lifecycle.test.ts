@@ -24,7 +24,7 @@ function options(extra: Partial<StartOptions> = {}): StartOptions {
     execPath: '/opt/authtray/authtray',
     paths: { preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, trayIcon: '/opt/authtray/assets/tray/tray.png' },
     sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-    accounts: new Accounts({ home: fx.home }),
+    accounts: new Accounts({ home: fx.home, store: 'plaintext' }),
     ...extra,
   };
 }

@@ -22,7 +22,7 @@ describe('dist/app/main.js', () => {
     try {
       const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/support/electron-stub/register.ts', 'dist/app/main.js'], {
         cwd: root,
-        env: { ...process.env, AUTHTRAY_HOME: home, XDG_CONFIG_HOME: join(home, 'xdg') },
+        env: { ...process.env, AUTHTRAY_HOME: home, AUTHTRAY_STORE: 'plaintext', XDG_CONFIG_HOME: join(home, 'xdg') },
         encoding: 'utf8',
         timeout: 60_000,
       });
@@ -40,7 +40,7 @@ describe('dist/app/main.js', () => {
       expect(report.handled.sort()).toEqual([...CHANNELS].sort());
       expect(report.permissionsDenied).toBe(true);
       expect(report.shown).toBe(true);
-      // Run from source: the sandbox is offered; new links go to the plain-text store under AUTHTRAY_HOME.
+      // Run from source: the sandbox is offered; AUTHTRAY_STORE=plaintext puts new links under AUTHTRAY_HOME.
       expect(report.appInfo).toEqual({
         ok: true,
         value: { sandbox: { issuer: 'http://127.0.0.1:7480' }, newLinkStore: { backend: 'plaintext', location: join(home, 'credentials'), secure: false } },

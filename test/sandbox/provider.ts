@@ -68,6 +68,11 @@ export interface Sandbox {
   readonly port: number;
   readonly stats: SandboxStats;
   readonly provider: Provider;
+  /**
+   * Holds the next token request until `release()`: for tests that act while a refresh is in
+   * flight (kill a keyring or Redis mid-refresh). `arrived` resolves when the request is in.
+   */
+  holdNextTokenRequest(): { arrived: Promise<void>; release(): void };
   /** RFC 7662 introspection of an access or refresh token, as a resource server would ask. */
   introspect(token: string): Promise<Introspection>;
   close(): Promise<void>;
@@ -280,9 +285,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const provider = quietly(() => new Provider(issuer, configuration(store, keys, options.accessTokenTtl ?? 3600)));
   const stats = makeStats();
 
+  const holds: { arrived: () => void; released: Promise<void> }[] = [];
   provider.use(async (ctx, next) => {
     const internal = ctx.get(INTERNAL_HEADER) === '1';
     if (!internal) bump(stats.requests, `${ctx.method} ${ctx.path}`);
+    const hold = !internal && ctx.method === 'POST' && ctx.path === '/token' ? holds.shift() : undefined;
+    if (hold) {
+      hold.arrived();
+      await hold.released;
+    }
     await next();
     if (internal || ctx.method !== 'POST' || ctx.path !== '/token') return;
     stats.tokenRequests += 1;
@@ -321,6 +332,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     port,
     stats,
     provider,
+    holdNextTokenRequest() {
+      let arrived!: () => void;
+      let release!: () => void;
+      const hold = { arrived: () => {}, released: new Promise<void>((r) => (release = r)) };
+      const arrival = new Promise<void>((r) => (arrived = r));
+      hold.arrived = arrived;
+      holds.push(hold);
+      return { arrived: arrival, release };
+    },
     async introspect(token) {
       const response = await fetch(`${issuer}/token/introspection`, {
         method: 'POST',

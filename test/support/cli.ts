@@ -18,13 +18,21 @@ export interface CliRun {
   child: ChildProcessWithoutNullStreams;
   /** Resolves with the first stdout line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** What the command has written to stderr so far. */
+  stderrSoFar(): string;
   result: Promise<CliResult>;
 }
 
-/** Environment for a CLI run: a private AUTHTRAY_HOME, no display (no browser), nothing inherited that matters. */
+/** A D-Bus address nothing listens on: "no system keyring in this session". */
+export const NO_KEYRING_BUS = 'unix:path=/nonexistent/authtray-test-bus';
+
+/**
+ * Environment for a CLI run: a private AUTHTRAY_HOME, no display (no browser), no system keyring
+ * unless `extra` gives one (see test/support/keyring.ts), nothing inherited that matters.
+ */
 export function cliEnv(home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, AUTHTRAY_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '' };
-  delete env.AUTHTRAY_CLIENT_SECRET;
+  const env: NodeJS.ProcessEnv = { ...process.env, AUTHTRAY_HOME: home, DISPLAY: '', WAYLAND_DISPLAY: '', DBUS_SESSION_BUS_ADDRESS: NO_KEYRING_BUS };
+  for (const name of ['AUTHTRAY_CLIENT_SECRET', 'AUTHTRAY_STORE', 'AUTHTRAY_STORE_KEY']) delete env[name];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -55,6 +63,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
   return {
     child,
     result,
+    stderrSoFar: () => stderr,
     waitForLine(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const found = stdout.split('\n').find((l) => pattern.test(l));

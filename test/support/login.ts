@@ -3,6 +3,8 @@
  * in with any name, approves (or cancels), and stops at the redirect back to the client. With
  * `follow`, it then loads that redirect too, as the browser would (the loopback listener's page).
  */
+import type { Accounts, ProfileStatus } from '../../main/accounts.js';
+import type { ProfileSettings } from '../../main/auth/providers.js';
 
 export interface ApproveOptions {
   /** The user name to log in with (the sandbox accepts any). */
@@ -20,6 +22,13 @@ export interface Approval {
   response?: Response;
   /** With `follow`: that answer's body. */
   body?: string;
+}
+
+/** Links `profile` through `accounts` by pasting the redirect URL the sandbox sends the browser to. */
+export async function linkByPaste(accounts: Accounts, profile: string, settings: ProfileSettings, login = 'alice'): Promise<ProfileStatus> {
+  const started = await accounts.startLink(profile, settings, { redirect: 'paste' });
+  const { redirectUrl } = await approve(started.url, { login });
+  return accounts.finishLink(profile, redirectUrl);
 }
 
 /** The provider's own pages: authorization and interaction. Anything else is the way back. */

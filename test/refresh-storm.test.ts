@@ -1,0 +1,72 @@
+// Refresh across processes: 8 processes × 100 concurrent callers at expiry, sharing one record in
+// a store local to the machine (plain text, the system keyring) → exactly one refresh request, no
+// invalid_grant, every caller gets the same new token (the sandbox rotates refresh tokens, so a
+// second refresh would spend a used token and lose the grant).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Accounts } from '../main/accounts.js';
+import type { CredentialStore } from '../main/store/types.js';
+import { KeyringCredentialStore } from '../main/store/keyring.js';
+import { PlaintextCredentialStore } from '../main/store/plaintext.js';
+import { join } from 'node:path';
+import { startSandbox, SANDBOX_CLIENTS, type Sandbox } from './sandbox/provider.js';
+import { cliEnv, tempHome } from './support/cli.js';
+import { startSecretService, type SecretService } from './support/keyring.js';
+import { linkByPaste } from './support/login.js';
+import { refreshStorm } from './support/storm.js';
+
+const PROCESSES = 8;
+const CALLERS = 100;
+
+let sandbox: Sandbox;
+let keyring: SecretService;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  const data = await tempHome();
+  cleanups.push(data.cleanup);
+  sandbox = await startSandbox({ dataDir: data.dir });
+  keyring = await startSecretService();
+  Object.assign(process.env, keyring.env);
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await keyring?.close();
+  for (const cleanup of cleanups) await cleanup();
+});
+
+async function linkedHome(store: string): Promise<string> {
+  const home = await tempHome();
+  cleanups.push(home.cleanup);
+  await linkByPaste(new Accounts({ home: home.dir, store }), 'storm', { provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer }, 'storm');
+  return home.dir;
+}
+
+async function expire(store: CredentialStore) {
+  const record = (await store.load('storm'))!;
+  await store.save('storm', { ...record, expiresAt: Date.now() - 1000 });
+  return record;
+}
+
+describe.each([
+  ['plaintext', (home: string) => new PlaintextCredentialStore(join(home, 'credentials')) as CredentialStore],
+  ['keyring', () => new KeyringCredentialStore() as CredentialStore],
+])('%s store', (backend, open) => {
+  it(`${PROCESSES} processes × ${CALLERS} callers at expiry → one refresh, one new token for all`, async () => {
+    const home = await linkedHome(backend);
+    const store = open(home);
+    const before = await expire(store);
+    sandbox.stats.reset();
+
+    const result = await refreshStorm({ processes: PROCESSES, callers: CALLERS, profile: 'storm', envs: [cliEnv(home, { ...keyring.env, AUTHTRAY_STORE: backend })] });
+
+    expect(result.errors).toEqual([]);
+    expect(result.tokens).toHaveLength(PROCESSES * CALLERS);
+    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    expect(sandbox.stats.tokenErrors).toEqual({});
+    const after = (await store.load('storm'))!;
+    expect(new Set(result.tokens)).toEqual(new Set([after.accessToken]));
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect((await sandbox.introspect(after.refreshToken!)).active).toBe(true);
+  }, 120_000);
+});
