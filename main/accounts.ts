@@ -5,6 +5,9 @@
 import { join } from 'node:path';
 import { AuthtrayError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
 import type { AuthorizationInput } from './auth/flow.js';
+import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
+import type { DeveloperTokenOptions } from './auth/developer-token.js';
+import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
 import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
 import { FilePendingStore, type PendingStore } from './auth/pending.js';
@@ -31,6 +34,11 @@ export interface AccountsOptions {
   warn?: (message: string) => void;
   loopbackTimeoutMs?: number;
   refreshMarginMs?: number;
+  /**
+   * Called with the profile's new record on every token change, after it is stored: a link, a
+   * refresh, a JWT renewal (Box's `store_tokens`). Awaited; its failure reaches the caller.
+   */
+  onTokens?: (profile: string, record: CredentialRecord) => void | Promise<void>;
 }
 
 export interface ProfileStatus {
@@ -104,6 +112,9 @@ export class Accounts {
   async startLink(profile: string, settings: ProfileSettings, options: LinkOptions = {}): Promise<LinkStarted> {
     assertProfileName(profile);
     const [{ resolveProvider }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
+    if (settings.provider === 'box-jwt' || settings.provider === 'box-developer-token') {
+      throw new UsageError(`A ${settings.provider} profile links without a browser: use linkBoxJwt / linkDeveloperToken (authtray link --provider ${settings.provider}).`);
+    }
     const provider = await resolveProvider(settings, this.#deps);
     if (provider.needsClientSecret && !options.clientSecret) {
       throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
@@ -228,6 +239,7 @@ export class Accounts {
     this.#sessions.delete(profile);
     // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
     if (!fromListener) this.#listeners.get(profile)?.cancel();
+    await this.#options.onTokens?.(profile, record);
     return this.#statusOf(profile, (await this.config.read()).profiles[profile]!, record);
   }
 
@@ -271,14 +283,18 @@ export class Accounts {
   session(profile: string): Promise<OAuthSession> {
     let session = this.#sessions.get(profile);
     if (!session) {
-      session = this.#openSession(profile);
+      // A closed session is forgotten, so the next caller gets a new one.
+      const opened: Promise<OAuthSession> = this.#openSession(profile, () => {
+        if (this.#sessions.get(profile) === opened) this.#sessions.delete(profile);
+      });
+      session = opened;
       this.#sessions.set(profile, session);
       session.catch(() => this.#sessions.delete(profile));
     }
     return session;
   }
 
-  async #openSession(profile: string): Promise<OAuthSession> {
+  async #openSession(profile: string, onClose?: () => void): Promise<OAuthSession> {
     const config = await this.#profileConfig(profile);
     const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
     const store = this.#openStore(config.store.backend);
@@ -291,6 +307,8 @@ export class Accounts {
       lock: this.#options.lock ?? store.lock ?? this.#fileLock,
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
+      onTokens: this.#options.onTokens && ((record) => this.#options.onTokens!(profile, record)),
+      onClose,
     });
   }
 
@@ -346,6 +364,50 @@ export class Accounts {
     await this.#pending.delete(profile);
     this.#sessions.delete(profile);
     return { revoked: record !== null && warning === null, warning };
+  }
+
+  /**
+   * Links a Box JWT app (server auth) from the Box console's settings, for its enterprise or an app
+   * user: no browser, two requests (token, account). The client secret, key and passphrase go to the
+   * credential store only.
+   */
+  async linkBoxJwt(profile: string, options: BoxJwtLinkOptions): Promise<ProfileStatus> {
+    assertProfileName(profile);
+    const { linkBoxJwt } = await import('./auth/box-jwt.js');
+    return this.#saveLinked(profile, await linkBoxJwt(options, this.#deps));
+  }
+
+  /** Links a Box developer token (one request: the account). It lasts 60 minutes, then needs relinking. */
+  async linkDeveloperToken(profile: string, token: string, options: DeveloperTokenOptions = {}): Promise<ProfileStatus> {
+    assertProfileName(profile);
+    const { linkDeveloperToken } = await import('./auth/developer-token.js');
+    return this.#saveLinked(profile, await linkDeveloperToken(token, options, this.#deps));
+  }
+
+  /**
+   * A token restricted to `scopes` (and optionally one item), made from the profile's access token
+   * (RFC 8693; Box's downscoping). Not stored.
+   */
+  async downscope(profile: string, scopes: readonly string[], options: DownscopeOptions = {}): Promise<DownscopedToken> {
+    const config = await this.#profileConfig(profile);
+    if (config.needsRelink) throw new NeedsRelinkError(profile);
+    return (await this.session(profile)).downscope(scopes, options);
+  }
+
+  /** Keeps a link made without a browser: record first, then the profile's config. */
+  async #saveLinked(profile: string, linked: { settings: ProfileSettings; account: AccountInfo; record: CredentialRecord }): Promise<ProfileStatus> {
+    await this.abandonLink(profile);
+    const backend = this.#defaultBackend;
+    const before = (await this.config.read()).profiles[profile]?.store.backend;
+    await this.#openStore(backend).save(profile, linked.record);
+    if (before !== undefined && before !== backend) await this.#openStore(before).delete(profile);
+    const entry: ProfileConfig = { settings: linked.settings, account: linked.account, store: { backend }, needsRelink: false, linkedAt: new Date(this.#deps.now()).toISOString() };
+    await this.config.update((data) => {
+      data.profiles[profile] = entry;
+    });
+    this.#sessions.delete(profile);
+    await this.#options.onTokens?.(profile, linked.record);
+    return this.#statusOf(profile, entry, linked.record);
   }
 }
 
