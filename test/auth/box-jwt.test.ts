@@ -1,41 +1,37 @@
 // Box server auth (JWT) against the sandbox, which verifies each assertion with the app's public key.
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../../main/accounts.js';
 import { createBoxAssertion, JWT_BEARER_GRANT, loadBoxAppSettings, loadSigningKey, parseBoxAppSettings } from '../../main/auth/box-jwt.js';
 import type { CredentialRecord } from '../../main/store/types.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
-import { SANDBOX_CLIENTS, type Sandbox } from '../sandbox/provider.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { serviceAccountOf } from '../sandbox/box.js';
-import { boxEndpoints, expectCode, pemBody, sandboxFixture, strangerKeyPem, writeBoxSettings, type LooseBoxSettings } from '../support/box.js';
+import { boxEndpoints, expectCode, pemBody, strangerKeyPem, writeBoxSettings, type LooseBoxSettings, useSandbox } from '../support/box.js';
+
+const t = useSandbox();
 
 const PASSPHRASE = 'correct horse battery staple';
 const app = SANDBOX_CLIENTS.boxJwt;
 
-let fixture: Awaited<ReturnType<typeof sandboxFixture>>;
-let sandbox: Sandbox;
-let home: string;
-/** Where the tests put settings files: not under home, whose files are scanned for secrets. */
-let elsewhere: string;
 let tokens: CredentialRecord[];
 
-const accounts = (extra: Partial<AccountsOptions> = {}) => new Accounts({ home, onTokens: (_p, r) => void tokens.push(r), ...extra });
-const store = () => new PlaintextCredentialStore(join(home, 'credentials'));
-const jwtGrants = () => sandbox.stats.byGrant[JWT_BEARER_GRANT] ?? 0;
-const tokenUrl = () => `${sandbox.issuer}/box/oauth2/token`;
+const accounts = (extra: Partial<AccountsOptions> = {}) => new Accounts({ home: t.home, onTokens: (_p, r) => void tokens.push(r), ...extra });
+const store = () => new PlaintextCredentialStore(join(t.home, 'credentials'));
+const jwtGrants = () => t.sandbox.stats.byGrant[JWT_BEARER_GRANT] ?? 0;
+const tokenUrl = () => `${t.sandbox.issuer}/box/oauth2/token`;
 
 /** Every file under home, as text: the config, the pending files, the locks. */
 async function filesOutsideCredentials(): Promise<string> {
-  const names = (await readdir(home, { recursive: true, withFileTypes: true })).filter((d) => d.isFile() && !d.parentPath.endsWith('credentials'));
+  const names = (await readdir(t.home, { recursive: true, withFileTypes: true })).filter((d) => d.isFile() && !d.parentPath.endsWith('credentials'));
   return (await Promise.all(names.map((d) => readFile(join(d.parentPath, d.name), 'utf8')))).join('\n');
 }
 
 async function link(a = accounts(), edit?: (s: LooseBoxSettings) => void, options: { user?: string; algorithm?: 'RS256' | 'RS384' | 'RS512' } = {}) {
-  const settings = await writeBoxSettings(elsewhere, sandbox, PASSPHRASE, edit);
-  return a.linkBoxJwt('server', { settings, endpoints: boxEndpoints(sandbox), ...options });
+  const settings = await writeBoxSettings(t.elsewhere, t.sandbox, PASSPHRASE, edit);
+  return a.linkBoxJwt('server', { settings, endpoints: boxEndpoints(t.sandbox), ...options });
 }
 
 /** Posts an assertion to the sandbox's Box token URL as the JWT app. */
@@ -48,12 +44,12 @@ async function postAssertion(assertion: string) {
   return { status: response.status, body: (await response.json()) as Record<string, string> };
 }
 
-const signingKey = () => createPrivateKey(sandbox.boxJwt.keys.privateKeyPem);
+const signingKey = () => createPrivateKey(t.sandbox.boxJwt.keys.privateKeyPem);
 const assertion = (over: Partial<Parameters<typeof createBoxAssertion>[0]> = {}) =>
   createBoxAssertion({
     clientId: app.clientId,
     subject: { type: 'enterprise', id: app.enterpriseId },
-    publicKeyId: sandbox.boxJwt.keys.publicKeyId,
+    publicKeyId: t.sandbox.boxJwt.keys.publicKeyId,
     algorithm: 'RS256',
     audience: tokenUrl(),
     key: signingKey(),
@@ -61,27 +57,15 @@ const assertion = (over: Partial<Parameters<typeof createBoxAssertion>[0]> = {})
     ...over,
   });
 
-beforeAll(async () => {
-  fixture = await sandboxFixture();
-  sandbox = fixture.sandbox;
-});
-afterAll(() => fixture?.close());
 beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-box-jwt-'));
-  elsewhere = await mkdtemp(join(tmpdir(), 'authtray-box-settings-'));
   tokens = [];
-  sandbox.stats.reset();
-});
-afterEach(async () => {
-  await rm(home, { recursive: true, force: true });
-  await rm(elsewhere, { recursive: true, force: true });
 });
 
-describe('the JWT-bearer grant (the sandbox checks every claim)', () => {
+describe('the JWT-bearer grant (the t.sandbox checks every claim)', () => {
   it('accepts a good assertion once, and refuses it used again (jti)', async () => {
     const jwt = await assertion();
     const [header, payload] = jwt.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part!, 'base64url').toString()));
-    expect(header).toMatchObject({ alg: 'RS256', kid: sandbox.boxJwt.keys.publicKeyId });
+    expect(header).toMatchObject({ alg: 'RS256', kid: t.sandbox.boxJwt.keys.publicKeyId });
     expect(payload).toMatchObject({ iss: app.clientId, sub: app.enterpriseId, box_sub_type: 'enterprise', aud: tokenUrl() });
     expect(payload.jti.length).toBeGreaterThanOrEqual(16);
     expect(payload.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(60);
@@ -89,7 +73,7 @@ describe('the JWT-bearer grant (the sandbox checks every claim)', () => {
     const first = await postAssertion(jwt);
     expect(first.status).toBe(200);
     expect(first.body.refresh_token).toBeUndefined();
-    expect((await sandbox.introspect(first.body.access_token!)).sub).toBe(serviceAccountOf(app.enterpriseId));
+    expect((await t.sandbox.introspect(first.body.access_token!)).sub).toBe(serviceAccountOf(app.enterpriseId));
     const again = await postAssertion(jwt);
     expect(again.status).toBe(400);
     expect(again.body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/already used \(jti\)/) });
@@ -119,17 +103,17 @@ describe('linking a JWT app', () => {
   it('links the enterprise (service account) in two requests, with the secrets in the credential store only', async () => {
     const status = await link();
     expect(status).toMatchObject({ profile: 'server', provider: 'box-jwt', linked: true, account: { id: serviceAccountOf(app.enterpriseId) }, token: { kind: 'jwt' } });
-    expect(sandbox.stats.requests).toEqual({ 'POST /box/oauth2/token': 1, 'GET /box/2.0/users/me': 1 });
+    expect(t.sandbox.stats.requests).toEqual({ 'POST /box/oauth2/token': 1, 'GET /box/2.0/users/me': 1 });
     const record = (await store().load('server'))!;
     expect(record).toMatchObject({ provider: 'box-jwt', tokenKind: 'jwt', refreshToken: null, clientId: app.clientId, clientSecret: app.clientSecret });
     expect(record.jwtKey?.passphrase).toBe(PASSPHRASE);
     expect(createPrivateKey({ key: record.jwtKey!.privateKey, passphrase: PASSPHRASE }).asymmetricKeyType).toBe('rsa');
-    const introspection = await sandbox.introspect(record.accessToken);
+    const introspection = await t.sandbox.introspect(record.accessToken);
     expect(introspection).toMatchObject({ active: true, client_id: app.clientId, sub: serviceAccountOf(app.enterpriseId) });
     expect(tokens).toEqual([record]);
 
-    const config = JSON.parse(await readFile(join(home, 'config.json'), 'utf8'));
-    expect(config.profiles.server.settings.jwt).toEqual({ publicKeyId: sandbox.boxJwt.keys.publicKeyId, subject: { type: 'enterprise', id: app.enterpriseId }, algorithm: 'RS256' });
+    const config = JSON.parse(await readFile(join(t.home, 'config.json'), 'utf8'));
+    expect(config.profiles.server.settings.jwt).toEqual({ publicKeyId: t.sandbox.boxJwt.keys.publicKeyId, subject: { type: 'enterprise', id: app.enterpriseId }, algorithm: 'RS256' });
     const outside = await filesOutsideCredentials();
     for (const secret of [app.clientSecret, PASSPHRASE, pemBody(record.jwtKey!.privateKey).slice(0, 40), record.accessToken]) {
       expect(outside.includes(secret), 'a secret outside the credential store').toBe(false);
@@ -139,13 +123,13 @@ describe('linking a JWT app', () => {
   it('links an app user (box_sub_type user) and signs with RS512 when asked', async () => {
     const status = await link(accounts(), undefined, { user: '31337', algorithm: 'RS512' });
     expect(status.account?.id).toBe('31337');
-    expect((await sandbox.introspect(await accounts().accessToken('server'))).sub).toBe('31337');
+    expect((await t.sandbox.introspect(await accounts().accessToken('server'))).sub).toBe('31337');
   });
 
   it('takes the settings as an object too, with the passphrase given apart from them', async () => {
-    const settings: LooseBoxSettings = sandbox.boxJwt.settings(PASSPHRASE);
+    const settings: LooseBoxSettings = t.sandbox.boxJwt.settings(PASSPHRASE);
     settings.boxAppSettings!.appAuth!.passphrase = '';
-    const status = await accounts().linkBoxJwt('server', { settings, passphrase: PASSPHRASE, endpoints: boxEndpoints(sandbox) });
+    const status = await accounts().linkBoxJwt('server', { settings, passphrase: PASSPHRASE, endpoints: boxEndpoints(t.sandbox) });
     expect(status.linked).toBe(true);
   });
 
@@ -153,7 +137,7 @@ describe('linking a JWT app', () => {
     const err = await expectCode(link(accounts(), (s) => (s.boxAppSettings!.appAuth!.passphrase = 'wrong')), 'USAGE');
     expect(err.message).toMatch(/passphrase does not decrypt boxAppSettings\.appAuth\.privateKey/);
     expect(err.message).not.toContain('wrong');
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
     expect((await accounts().status('server')).linked).toBe(false);
   });
 
@@ -170,7 +154,7 @@ describe('linking a JWT app', () => {
     );
     expect(err.message).toMatch(/signature does not verify/);
     expect(err.message).toMatch(/boxAppSettings\.appAuth\.privateKey and boxAppSettings\.appAuth\.publicKeyID/);
-    expect(sandbox.stats.byGrant[JWT_BEARER_GRANT]).toBe(1);
+    expect(t.sandbox.stats.byGrant[JWT_BEARER_GRANT]).toBe(1);
   });
 
   it('a wrong client secret names clientID and clientSecret', async () => {
@@ -215,12 +199,12 @@ describe('bad settings name the field', () => {
   });
 
   it('a file that is not JSON, or not there, says so without quoting it', async () => {
-    const path = join(home, 'broken.json');
+    const path = join(t.home, 'broken.json');
     await writeFile(path, '{"boxAppSettings": {"clientSecret": "leaky-secret", ');
     const err = await expectCode(loadBoxAppSettings(path), 'USAGE');
     expect(err.message).toMatch(/is not valid JSON/);
     expect(err.message).not.toContain('leaky-secret');
-    expect((await expectCode(loadBoxAppSettings(join(home, 'missing.json')), 'USAGE')).message).toMatch(/Cannot read .*missing\.json \(ENOENT\)/);
+    expect((await expectCode(loadBoxAppSettings(join(t.home, 'missing.json')), 'USAGE')).message).toMatch(/Cannot read .*missing\.json \(ENOENT\)/);
   });
 
   it('a key that is not RSA is refused before anything is sent', () => {
@@ -241,14 +225,14 @@ describe('renewing without a refresh token', () => {
   it('signs one new assertion for many callers in two services sharing the lock file', async () => {
     await link();
     const old = await nearExpiry();
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     tokens.length = 0;
     const [a, b] = [accounts(), accounts()];
     const got = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).accessToken('server')));
     expect(jwtGrants()).toBe(1);
     expect(new Set(got).size).toBe(1);
     expect(got[0]).not.toBe(old.accessToken);
-    expect((await sandbox.introspect(got[0]!)).active).toBe(true);
+    expect((await t.sandbox.introspect(got[0]!)).active).toBe(true);
     const stored = (await store().load('server'))!;
     expect(stored.accessToken).toBe(got[0]);
     expect(stored.expiresAt! - Date.now()).toBeGreaterThan(50 * 60_000);
@@ -271,7 +255,7 @@ describe('renewing without a refresh token', () => {
     const token = await accounts().accessToken('server');
     const result = await accounts().unlink('server');
     expect(result.revoked).toBe(true);
-    expect((await sandbox.introspect(token)).active).toBe(false);
+    expect((await t.sandbox.introspect(token)).active).toBe(false);
     expect(await store().load('server')).toBeNull();
   });
 });

@@ -3,27 +3,23 @@
 // real token service on 127.0.0.1.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../../main/accounts.js';
 import { cooperativeSession, InProcessRefreshLock, remoteSession, type TokenPair } from '../../main/auth/managed.js';
 import type { ProfileSettings } from '../../main/auth/providers.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { CredentialRecord } from '../../main/store/types.js';
-import { SANDBOX_CLIENTS, type Sandbox } from '../sandbox/provider.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { approve } from '../support/login.js';
-import { boxEndpoints, expectCode, sandboxFixture, writeBoxSettings } from '../support/box.js';
+import { boxEndpoints, expectCode, writeBoxSettings, useSandbox } from '../support/box.js';
 
-let fixture: Awaited<ReturnType<typeof sandboxFixture>>;
-let sandbox: Sandbox;
-let home: string;
+const t = useSandbox();
 
 const box = SANDBOX_CLIENTS.box;
-const boxSettings = (): ProfileSettings => ({ provider: 'box', clientId: box.clientId, endpoints: { authorize: `${sandbox.issuer}/auth`, ...boxEndpoints(sandbox) } });
-const refreshes = () => sandbox.stats.byGrant.refresh_token ?? 0;
-const store = () => new PlaintextCredentialStore(join(home, 'credentials'));
+const boxSettings = (): ProfileSettings => ({ provider: 'box', clientId: box.clientId, endpoints: { authorize: `${t.sandbox.issuer}/auth`, ...boxEndpoints(t.sandbox) } });
+const refreshes = () => t.sandbox.stats.byGrant.refresh_token ?? 0;
+const store = () => new PlaintextCredentialStore(join(t.home, 'credentials'));
 
 /** Links a Box OAuth profile (rotating refresh tokens) through the sandbox's login page. */
 async function linkBox(a: Accounts, profile = 'box') {
@@ -37,21 +33,10 @@ async function expire(profile: string) {
   await store().save(profile, { ...record, expiresAt: Date.now() - 1000 });
 }
 
-beforeAll(async () => {
-  fixture = await sandboxFixture();
-  sandbox = fixture.sandbox;
-});
-afterAll(() => fixture?.close());
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-managed-'));
-  sandbox.stats.reset();
-});
-afterEach(() => rm(home, { recursive: true, force: true }));
-
 describe('the store callback (Box’s store_tokens)', () => {
   it('gets every new record, after it is stored: the link, then each rotation', async () => {
     const seen: [string, CredentialRecord][] = [];
-    const a = new Accounts({ home, onTokens: (profile, record) => void seen.push([profile, record]) });
+    const a = new Accounts({ home: t.home, onTokens: (profile, record) => void seen.push([profile, record]) });
     const linked = await linkBox(a);
     expect(seen).toEqual([['box', linked]]);
     await expire('box');
@@ -65,7 +50,7 @@ describe('the store callback (Box’s store_tokens)', () => {
 
   it('feeds a second session, which then uses the owner’s tokens without a request of its own', async () => {
     let published: TokenPair | null = null;
-    const owner = new Accounts({ home, onTokens: (_profile, r) => void (published = { accessToken: r.accessToken, refreshToken: r.refreshToken, expiresAt: r.expiresAt }) });
+    const owner = new Accounts({ home: t.home, onTokens: (_profile, r) => void (published = { accessToken: r.accessToken, refreshToken: r.refreshToken, expiresAt: r.expiresAt }) });
     await linkBox(owner);
     const reader = cooperativeSession({ settings: boxSettings(), clientSecret: box.clientSecret, retrieveTokens: () => published });
     const first = await reader.accessToken();
@@ -73,18 +58,18 @@ describe('the store callback (Box’s store_tokens)', () => {
 
     await expire('box');
     const renewed = await owner.accessToken('box');
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     // The reader's token was refused (a 401, say): the owner has renewed meanwhile, so no request.
     const record = await reader.refresh(first);
     expect(record.accessToken).toBe(renewed);
     expect(await reader.accessToken()).toBe(renewed);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
   });
 
   it('a failing callback reaches the caller; the record is stored all the same', async () => {
     let fail = false;
     const a = new Accounts({
-      home,
+      home: t.home,
       onTokens: () => {
         if (fail) throw new Error('the caller’s database is down');
       },
@@ -100,7 +85,7 @@ describe('the store callback (Box’s store_tokens)', () => {
 describe('cooperative sessions (Box’s CooperativelyManagedOAuth2)', () => {
   /** Another component's copy of the tokens, seeded from a linked Box profile. */
   async function component() {
-    const record = await linkBox(new Accounts({ home }));
+    const record = await linkBox(new Accounts({ home: t.home }));
     const owner = { pair: { accessToken: record.accessToken, refreshToken: record.refreshToken, expiresAt: record.expiresAt } as TokenPair, stored: 0 };
     const session = () =>
       cooperativeSession({
@@ -120,21 +105,21 @@ describe('cooperative sessions (Box’s CooperativelyManagedOAuth2)', () => {
     const spent = owner.pair.refreshToken;
     owner.pair = { ...owner.pair, expiresAt: Date.now() - 1000 };
     const [a, b] = [session(), session()];
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     const got = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).accessToken()));
     expect(refreshes()).toBe(1);
-    expect(sandbox.stats.tokenErrors).toEqual({});
+    expect(t.sandbox.stats.tokenErrors).toEqual({});
     expect(owner.stored).toBe(1);
     expect(new Set(got)).toEqual(new Set([owner.pair.accessToken]));
     expect(owner.pair.refreshToken).not.toBe(spent);
-    expect((await sandbox.introspect(owner.pair.accessToken)).active).toBe(true);
+    expect((await t.sandbox.introspect(owner.pair.accessToken)).active).toBe(true);
   });
 
   it('after a 401, a session renewed by the other is not renewed again', async () => {
     const { owner, session } = await component();
     const [a, b] = [session(), session()];
     const old = await b.accessToken();
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     await a.refresh();
     expect(refreshes()).toBe(1);
     const record = await b.refresh(old);
@@ -147,9 +132,9 @@ describe('cooperative sessions (Box’s CooperativelyManagedOAuth2)', () => {
     const { owner, session } = await component();
     owner.pair = { accessToken: owner.pair.accessToken, refreshToken: owner.pair.refreshToken };
     const s = session();
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     expect(await s.accessToken()).toBe(owner.pair.accessToken);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
     const renewed = await s.refresh();
     expect(refreshes()).toBe(1);
     expect(renewed.accessToken).toBe(owner.pair.accessToken);
@@ -197,8 +182,8 @@ describe('remote sessions (Box’s RemoteOAuth2)', () => {
 
   beforeEach(async () => {
     // A company token service: it holds a Box JWT link and hands out access tokens to its clients.
-    owner = new Accounts({ home });
-    await owner.linkBoxJwt('svc', { settings: await writeBoxSettings(home, sandbox, 'pw'), endpoints: boxEndpoints(sandbox) });
+    owner = new Accounts({ home: t.home });
+    await owner.linkBoxJwt('svc', { settings: await writeBoxSettings(t.home, t.sandbox, 'pw'), endpoints: boxEndpoints(t.sandbox) });
     hits = 0;
     mode = 'ok';
     service = createServer(async (req, res) => {
@@ -225,7 +210,7 @@ describe('remote sessions (Box’s RemoteOAuth2)', () => {
     const [ta, tb] = await Promise.all([a.accessToken(), b.accessToken()]);
     expect(hits).toBe(2);
     expect(ta).toBe(tb);
-    expect((await sandbox.introspect(ta)).active).toBe(true);
+    expect((await t.sandbox.introspect(ta)).active).toBe(true);
     expect(await a.accessToken()).toBe(ta);
     expect(hits).toBe(2);
 
@@ -258,7 +243,7 @@ describe('remote sessions (Box’s RemoteOAuth2)', () => {
   it('downscopes its token when given the provider’s settings', async () => {
     const s = remoteSession({ url: serviceUrl, headers: { authorization: KEY }, settings: boxSettings() });
     const restricted = await s.downscope(['item_preview']);
-    expect(await sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, scope: 'item_preview' });
+    expect(await t.sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, scope: 'item_preview' });
     await expectCode(remoteSession({ url: serviceUrl, headers: { authorization: KEY } }).downscope(['item_preview']), 'USAGE');
   });
 
@@ -284,11 +269,11 @@ describe('remote sessions (Box’s RemoteOAuth2)', () => {
   it('close({ revoke: true }) revokes nothing (the service owns the grant) and closes', async () => {
     const s = remoteSession({ url: serviceUrl, headers: { authorization: KEY } });
     const token = await s.accessToken();
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     await s.close({ revoke: true });
     expect(s.closed).toBe(true);
-    expect(Object.keys(sandbox.stats.requests)).toEqual([]);
-    expect((await sandbox.introspect(token)).active).toBe(true);
+    expect(Object.keys(t.sandbox.stats.requests)).toEqual([]);
+    expect((await t.sandbox.introspect(token)).active).toBe(true);
     await expectCode(s.accessToken(), 'SESSION_CLOSED');
   });
 });

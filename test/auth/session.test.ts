@@ -2,27 +2,24 @@
 // session refuses. Against the sandbox.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
 import type { ProfileSettings } from '../../main/auth/providers.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { CredentialRecord } from '../../main/store/types.js';
-import { SANDBOX_CLIENTS, type Sandbox } from '../sandbox/provider.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { JWT_BEARER } from '../sandbox/box.js';
 import { approve } from '../support/login.js';
-import { boxEndpoints, expectCode, sandboxFixture, writeBoxSettings } from '../support/box.js';
+import { boxEndpoints, expectCode, writeBoxSettings, useSandbox } from '../support/box.js';
 
-let fixture: Awaited<ReturnType<typeof sandboxFixture>>;
-let sandbox: Sandbox;
-let home: string;
+const t = useSandbox();
+
 let seen: CredentialRecord[];
 
-const accounts = () => new Accounts({ home, onTokens: (_p, r) => void seen.push(r) });
-const store = () => new PlaintextCredentialStore(join(home, 'credentials'));
-const oidc = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer });
+const accounts = () => new Accounts({ home: t.home, onTokens: (_p, r) => void seen.push(r) });
+const store = () => new PlaintextCredentialStore(join(t.home, 'credentials'));
+const oidc = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: t.sandbox.issuer });
 
 async function linkOidc(a: Accounts, settings = oidc()) {
   const started = await a.startLink('p', settings, { redirect: 'paste' });
@@ -39,17 +36,9 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-beforeAll(async () => {
-  fixture = await sandboxFixture();
-  sandbox = fixture.sandbox;
-});
-afterAll(() => fixture?.close());
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-session-'));
+beforeEach(() => {
   seen = [];
-  sandbox.stats.reset();
 });
-afterEach(() => rm(home, { recursive: true, force: true }));
 
 describe('closing a session', () => {
   it('`await using` closes it at the end of the scope; a closed session refuses, and a new one works', async () => {
@@ -59,7 +48,7 @@ describe('closing a session', () => {
     {
       await using session = await a.session('p');
       kept = session;
-      expect((await sandbox.introspect(await session.accessToken())).active).toBe(true);
+      expect((await t.sandbox.introspect(await session.accessToken())).active).toBe(true);
       expect(session.closed).toBe(false);
     }
     expect(kept.closed).toBe(true);
@@ -69,9 +58,9 @@ describe('closing a session', () => {
     }
     const next = await a.session('p');
     expect(next).not.toBe(kept);
-    expect((await sandbox.introspect(await next.accessToken())).active).toBe(true);
+    expect((await t.sandbox.introspect(await next.accessToken())).active).toBe(true);
     // Closing without revoking leaves the grant alone.
-    expect((await sandbox.introspect((await store().load('p'))!.refreshToken!)).active).toBe(true);
+    expect((await t.sandbox.introspect((await store().load('p'))!.refreshToken!)).active).toBe(true);
     await kept.close(); // again: nothing happens
   });
 
@@ -84,8 +73,8 @@ describe('closing a session', () => {
       await using _closing = session.closing({ revoke: true });
       await session.accessToken();
     }
-    expect((await sandbox.introspect(linked.refreshToken!)).active).toBe(false);
-    expect((await sandbox.introspect(linked.accessToken)).active).toBe(false);
+    expect((await t.sandbox.introspect(linked.refreshToken!)).active).toBe(false);
+    expect((await t.sandbox.introspect(linked.accessToken)).active).toBe(false);
     const stored = (await store().load('p'))!;
     expect(stored.expiresAt! <= Date.now()).toBe(true);
     expect(seen).toEqual([stored]);
@@ -95,16 +84,16 @@ describe('closing a session', () => {
 
   it('a JWT session revokes its token and the profile signs a new assertion next time', async () => {
     const a = accounts();
-    await a.linkBoxJwt('p', { settings: await writeBoxSettings(home, sandbox, 'pw'), endpoints: boxEndpoints(sandbox) });
+    await a.linkBoxJwt('p', { settings: await writeBoxSettings(t.home, t.sandbox, 'pw'), endpoints: boxEndpoints(t.sandbox) });
     const session = await a.session('p');
     const token = await session.accessToken();
     await session.close({ revoke: true });
-    expect((await sandbox.introspect(token)).active).toBe(false);
+    expect((await t.sandbox.introspect(token)).active).toBe(false);
     expect((await a.status('p')).needsRelink).toBe(false);
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     const next = await a.accessToken('p');
-    expect(sandbox.stats.byGrant[JWT_BEARER]).toBe(1);
-    expect((await sandbox.introspect(next)).active).toBe(true);
+    expect(t.sandbox.stats.byGrant[JWT_BEARER]).toBe(1);
+    expect((await t.sandbox.introspect(next)).active).toBe(true);
   });
 
   it('a refresh running when the session closes still finishes and is stored', async () => {
@@ -116,7 +105,7 @@ describe('closing a session', () => {
     await session.close();
     const renewed = await token;
     expect((await store().load('p'))!.accessToken).toBe(renewed);
-    expect((await sandbox.introspect(renewed)).active).toBe(true);
+    expect((await t.sandbox.introspect(renewed)).active).toBe(true);
     await expectCode(session.accessToken(), 'SESSION_CLOSED');
   });
 
@@ -132,13 +121,13 @@ describe('closing a session', () => {
 
   it('a developer token cannot be revoked: closing with revoke just closes', async () => {
     const a = accounts();
-    const token = await sandbox.developerToken('erin');
-    await a.linkDeveloperToken('p', token, { endpoints: boxEndpoints(sandbox) });
+    const token = await t.sandbox.developerToken('erin');
+    await a.linkDeveloperToken('p', token, { endpoints: boxEndpoints(t.sandbox) });
     const session = await a.session('p');
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     await session.close({ revoke: true });
-    expect(sandbox.stats.requests).toEqual({});
-    expect((await sandbox.introspect(token)).active).toBe(true);
+    expect(t.sandbox.stats.requests).toEqual({});
+    expect((await t.sandbox.introspect(token)).active).toBe(true);
     expect(session.closed).toBe(true);
   });
 });
@@ -146,31 +135,31 @@ describe('closing a session', () => {
 describe('developer tokens over time', () => {
   it('are handed out until they run out, then the profile needs relinking (no refresh)', async () => {
     let clock = Date.now();
-    const a = new Accounts({ home, deps: { now: () => clock } });
-    const token = await sandbox.developerToken('erin');
-    const status = await a.linkDeveloperToken('p', token, { endpoints: boxEndpoints(sandbox) });
+    const a = new Accounts({ home: t.home, deps: { now: () => clock } });
+    const token = await t.sandbox.developerToken('erin');
+    const status = await a.linkDeveloperToken('p', token, { endpoints: boxEndpoints(t.sandbox) });
     expect(status).toMatchObject({ provider: 'box-developer-token', account: { id: 'erin' }, token: { kind: 'developer' } });
     expect(new Date(status.token!.expiresAt!).getTime() - clock).toBe(60 * 60_000);
     expect(await a.accessToken('p')).toBe(token);
     clock += 61 * 60_000;
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     await expectCode(a.accessToken('p'), 'NEEDS_RELINK');
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
     expect((await a.status('p')).needsRelink).toBe(true);
   });
 
   it('a refused developer token (a 401, then refresh()) needs relinking too', async () => {
     const a = accounts();
-    await a.linkDeveloperToken('p', await sandbox.developerToken('erin'), { endpoints: boxEndpoints(sandbox) });
+    await a.linkDeveloperToken('p', await t.sandbox.developerToken('erin'), { endpoints: boxEndpoints(t.sandbox) });
     const session = await a.session('p');
     await session.accessToken();
     expect((await expectCode(session.refresh(), 'NEEDS_RELINK')).message).toMatch(/developer token was refused/);
   });
 
   it('a token Box does not accept is not linked', async () => {
-    const err = await expectCode(accounts().linkDeveloperToken('p', 'not-a-real-token-at-all', { endpoints: boxEndpoints(sandbox) }), 'INVALID_TOKEN');
+    const err = await expectCode(accounts().linkDeveloperToken('p', 'not-a-real-token-at-all', { endpoints: boxEndpoints(t.sandbox) }), 'INVALID_TOKEN');
     expect(err.message).toMatch(/did not accept the developer token/);
     expect(err.message).not.toContain('not-a-real-token-at-all');
-    await expectCode(accounts().linkDeveloperToken('p', 'bad token with spaces', { endpoints: boxEndpoints(sandbox) }), 'INVALID_TOKEN');
+    await expectCode(accounts().linkDeveloperToken('p', 'bad token with spaces', { endpoints: boxEndpoints(t.sandbox) }), 'INVALID_TOKEN');
   });
 });

@@ -1,44 +1,29 @@
 // Downscoping (RFC 8693 token exchange) against the sandbox's token-exchange grant.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../../main/auth/token-exchange.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
-import { SANDBOX_CLIENTS, type Sandbox } from '../sandbox/provider.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { BOX_DOWNSCOPE_CLIENT, serviceAccountOf } from '../sandbox/box.js';
 import { approve } from '../support/login.js';
-import { boxEndpoints, boxFileUrl, expectCode, sandboxFixture, writeBoxSettings } from '../support/box.js';
+import { boxEndpoints, boxFileUrl, expectCode, writeBoxSettings, useSandbox } from '../support/box.js';
 
-let fixture: Awaited<ReturnType<typeof sandboxFixture>>;
-let sandbox: Sandbox;
-let home: string;
+const t = useSandbox();
 
-const accounts = () => new Accounts({ home });
-const exchanges = () => sandbox.stats.byGrant[TOKEN_EXCHANGE_GRANT] ?? 0;
+const accounts = () => new Accounts({ home: t.home });
+const exchanges = () => t.sandbox.stats.byGrant[TOKEN_EXCHANGE_GRANT] ?? 0;
 
 async function linkJwt(a = accounts()) {
-  await a.linkBoxJwt('box', { settings: await writeBoxSettings(home, sandbox, 'pw'), endpoints: boxEndpoints(sandbox) });
+  await a.linkBoxJwt('box', { settings: await writeBoxSettings(t.home, t.sandbox, 'pw'), endpoints: boxEndpoints(t.sandbox) });
   return a;
 }
-
-beforeAll(async () => {
-  fixture = await sandboxFixture();
-  sandbox = fixture.sandbox;
-});
-afterAll(() => fixture?.close());
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-downscope-'));
-  sandbox.stats.reset();
-});
-afterEach(() => rm(home, { recursive: true, force: true }));
 
 describe('downscoping a Box token', () => {
   it('returns a token restricted to the scopes and the file, without storing it or authenticating the client', async () => {
     const a = await linkJwt();
-    const before = await new PlaintextCredentialStore(join(home, 'credentials')).load('box');
-    const restricted = await a.downscope('box', ['item_preview', 'item_download'], { resource: boxFileUrl(sandbox, '123') });
+    const before = await new PlaintextCredentialStore(join(t.home, 'credentials')).load('box');
+    const restricted = await a.downscope('box', ['item_preview', 'item_download'], { resource: boxFileUrl(t.sandbox, '123') });
     expect(exchanges()).toBe(1);
     expect(restricted).toMatchObject({
       scopes: ['item_preview', 'item_download'],
@@ -51,8 +36,8 @@ describe('downscoping a Box token', () => {
     expect(restricted.expiresAt! - Date.now()).toBeGreaterThan(50 * 60_000);
     expect(restricted.accessToken).not.toBe(before!.accessToken);
     // The sandbox names its client-less client for requests without client authentication, as Box takes them.
-    expect(await sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, scope: 'item_preview item_download', client_id: BOX_DOWNSCOPE_CLIENT, sub: serviceAccountOf(SANDBOX_CLIENTS.boxJwt.enterpriseId) });
-    expect(await new PlaintextCredentialStore(join(home, 'credentials')).load('box')).toEqual(before);
+    expect(await t.sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, scope: 'item_preview item_download', client_id: BOX_DOWNSCOPE_CLIENT, sub: serviceAccountOf(SANDBOX_CLIENTS.boxJwt.enterpriseId) });
+    expect(await new PlaintextCredentialStore(join(t.home, 'credentials')).load('box')).toEqual(before);
   });
 
   it('restricts to a shared link', async () => {
@@ -63,9 +48,9 @@ describe('downscoping a Box token', () => {
 
   it('downscopes a developer token, which has no client id', async () => {
     const a = accounts();
-    await a.linkDeveloperToken('dev', await sandbox.developerToken('dana'), { endpoints: boxEndpoints(sandbox) });
+    await a.linkDeveloperToken('dev', await t.sandbox.developerToken('dana'), { endpoints: boxEndpoints(t.sandbox) });
     const restricted = await a.downscope('dev', ['base_preview']);
-    expect(await sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, sub: 'dana', scope: 'base_preview' });
+    expect(await t.sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, sub: 'dana', scope: 'base_preview' });
     expect(restricted.restrictedTo).toEqual([]);
   });
 
@@ -83,19 +68,19 @@ describe('downscoping a Box token', () => {
     ['a resource that is not a URL', ['item_read'], { resource: 'files/1' }, /resource must be a full http\(s\) URL/],
   ])('%s is a usage error and sends nothing', async (_name, scopes, options, message) => {
     const a = await linkJwt();
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     expect((await expectCode(a.downscope('box', scopes, options), 'USAGE')).message).toMatch(message);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
   });
 });
 
 describe('downscoping elsewhere', () => {
   it('an OAuth profile of any provider exchanges with its own client authentication', async () => {
     const a = accounts();
-    const started = await a.startLink('oidc', { provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer }, { redirect: 'paste' });
+    const started = await a.startLink('oidc', { provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: t.sandbox.issuer }, { redirect: 'paste' });
     await a.finishLink('oidc', (await approve(started.url)).redirectUrl);
     const restricted = await a.downscope('oidc', ['item_read']);
-    expect(await sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, client_id: SANDBOX_CLIENTS.native.clientId, scope: 'item_read' });
+    expect(await t.sandbox.introspect(restricted.accessToken)).toMatchObject({ active: true, client_id: SANDBOX_CLIENTS.native.clientId, scope: 'item_read' });
   });
 
   it('a profile that needs relinking is refused before any request', async () => {
@@ -103,8 +88,8 @@ describe('downscoping elsewhere', () => {
     await a.config.update((data) => {
       data.profiles.box!.needsRelink = true;
     });
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     await expectCode(a.downscope('box', ['item_read']), 'NEEDS_RELINK');
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
   });
 });

@@ -1,31 +1,28 @@
 // `authtray link --provider box-jwt | box-developer-token` and `authtray token --scope`, run as the
 // real built command against the sandbox. Every output and the config are scanned for secrets.
 import { createPrivateKey } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
-import { SANDBOX_CLIENTS, type Sandbox } from '../sandbox/provider.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { JWT_BEARER, TOKEN_EXCHANGE, serviceAccountOf } from '../sandbox/box.js';
 import { cliEnv, runCli, type CliResult } from '../support/cli.js';
-import { boxFileUrl, pemBody, sandboxFixture, strangerKeyPem, writeBoxSettings } from '../support/box.js';
+import { boxFileUrl, pemBody, strangerKeyPem, writeBoxSettings, useSandbox } from '../support/box.js';
+
+const t = useSandbox();
 
 const PASSPHRASE = 'open sesame 42';
 const app = SANDBOX_CLIENTS.boxJwt;
 
-let fixture: Awaited<ReturnType<typeof sandboxFixture>>;
-let sandbox: Sandbox;
-let home: string;
-let elsewhere: string;
 let env: NodeJS.ProcessEnv;
 /** Everything printed, except the tokens `token` prints on stdout. */
 let printed: string[];
 /** Secrets the test handed to the command, besides those found in the store afterwards. */
 let given: string[];
 
-const api = () => `${sandbox.issuer}/box/`;
-const store = () => new PlaintextCredentialStore(join(home, 'credentials'));
+const api = () => `${t.sandbox.issuer}/box/`;
+const store = () => new PlaintextCredentialStore(join(t.home, 'credentials'));
 
 async function cli(args: string[], input = '', extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
   const result = await runCli(args, { ...env, ...extraEnv }, input);
@@ -35,34 +32,24 @@ async function cli(args: string[], input = '', extraEnv: Record<string, string |
 }
 
 async function settingsFile(edit?: Parameters<typeof writeBoxSettings>[3]) {
-  return writeBoxSettings(elsewhere, sandbox, PASSPHRASE, edit);
+  return writeBoxSettings(t.elsewhere, t.sandbox, PASSPHRASE, edit);
 }
 
 const linkJwt = async (extra: string[] = [], edit?: Parameters<typeof writeBoxSettings>[3], extraEnv: Record<string, string | undefined> = {}) =>
   cli(['link', '--provider', 'box-jwt', '--settings', await settingsFile(edit), '--api-url', api(), ...extra], '', extraEnv);
 
-beforeAll(async () => {
-  fixture = await sandboxFixture();
-  sandbox = fixture.sandbox;
-});
-afterAll(() => fixture?.close());
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-cli-box-'));
-  elsewhere = await mkdtemp(join(tmpdir(), 'authtray-cli-box-settings-'));
-  env = cliEnv(home, { AUTHTRAY_KEY_PASSPHRASE: undefined });
+beforeEach(() => {
+  env = cliEnv(t.home, { AUTHTRAY_KEY_PASSPHRASE: undefined });
   printed = [];
-  given = [app.clientSecret, PASSPHRASE, pemBody(sandbox.boxJwt.keys.privateKeyPem).slice(0, 40)];
-  sandbox.stats.reset();
+  given = [app.clientSecret, PASSPHRASE, pemBody(t.sandbox.boxJwt.keys.privateKeyPem).slice(0, 40)];
 });
 afterEach(async () => {
   const records = await Promise.all(['default', 'dev', 'user'].map((p) => store().load(p).catch(() => null)));
   const secrets = [...given, ...records.flatMap((r) => (r ? [r.accessToken, r.clientSecret, r.jwtKey?.passphrase, r.jwtKey && pemBody(r.jwtKey.privateKey).slice(0, 40)] : []))];
-  const config = await readFile(join(home, 'config.json'), 'utf8').catch(() => '');
+  const config = await readFile(join(t.home, 'config.json'), 'utf8').catch(() => '');
   for (const secret of secrets.filter((s): s is string => Boolean(s))) {
     for (const text of [...printed, config]) expect(text.includes(secret), 'a secret was printed or written to the config').toBe(false);
   }
-  await rm(home, { recursive: true, force: true });
-  await rm(elsewhere, { recursive: true, force: true });
 });
 
 describe('authtray link --provider box-jwt', () => {
@@ -76,18 +63,18 @@ describe('authtray link --provider box-jwt', () => {
 
     const token = await cli(['token']);
     expect(token.code).toBe(0);
-    expect((await sandbox.introspect(token.stdout.trim())).active).toBe(true);
+    expect((await t.sandbox.introspect(token.stdout.trim())).active).toBe(true);
     // Near expiry: the next `token` signs a new assertion (one request), no refresh token involved.
     const record = (await store().load('default'))!;
     await store().save('default', { ...record, expiresAt: Date.now() + 30_000 });
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     const renewed = (await cli(['token'])).stdout.trim();
     expect(renewed).not.toBe(token.stdout.trim());
-    expect(sandbox.stats.byGrant).toEqual({ [JWT_BEARER]: 1 });
+    expect(t.sandbox.stats.byGrant).toEqual({ [JWT_BEARER]: 1 });
 
     const unlinked = await cli(['unlink']);
     expect(unlinked.stderr).toMatch(/revoked its access at the provider/);
-    expect((await sandbox.introspect(renewed)).active).toBe(false);
+    expect((await t.sandbox.introspect(renewed)).active).toBe(false);
   });
 
   it('acts as an app user with --user, and keeps that user when relinked without --provider', async () => {
@@ -103,7 +90,7 @@ describe('authtray link --provider box-jwt', () => {
     const refused = await linkJwt([], noPassphrase);
     expect(refused.code).toBe(64);
     expect(refused.stderr).toMatch(/encrypted and boxAppSettings\.appAuth\.passphrase is empty: set AUTHTRAY_KEY_PASSPHRASE/);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
     const linked = await linkJwt([], noPassphrase, { AUTHTRAY_KEY_PASSPHRASE: PASSPHRASE });
     expect(linked.code, linked.stderr).toBe(0);
     expect((await store().load('default'))!.jwtKey!.passphrase).toBe(PASSPHRASE);
@@ -114,7 +101,7 @@ describe('authtray link --provider box-jwt', () => {
     const result = await linkJwt([], (s) => (s.boxAppSettings!.appAuth!.passphrase = 'not-the-passphrase'));
     expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/^authtray: The passphrase does not decrypt boxAppSettings\.appAuth\.privateKey/);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
     expect(await store().load('default')).toBeNull();
   });
 
@@ -138,10 +125,10 @@ describe('authtray link --provider box-jwt', () => {
   });
 
   it('a settings file that is not there, or not JSON, or not given', async () => {
-    const missing = await cli(['link', '--provider', 'box-jwt', '--settings', join(elsewhere, 'nope.json')]);
+    const missing = await cli(['link', '--provider', 'box-jwt', '--settings', join(t.elsewhere, 'nope.json')]);
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/Cannot read the Box app settings file .*nope\.json \(ENOENT\)/);
-    const broken = join(elsewhere, 'broken.json');
+    const broken = join(t.elsewhere, 'broken.json');
     await writeFile(broken, `{"boxAppSettings": {"clientSecret": "${app.clientSecret}"`);
     expect((await cli(['link', '--provider', 'box-jwt', '--settings', broken])).stderr).toMatch(/is not valid JSON/);
     expect((await cli(['link', '--provider', 'box-jwt'])).stderr).toMatch(/--settings FILE is needed/);
@@ -154,7 +141,7 @@ describe('authtray link --provider box-jwt', () => {
 
 describe('authtray link --provider box-developer-token', () => {
   it('asks "Enter developer token:", links, hands the token out, and needs a relink once it runs out', async () => {
-    const token = await sandbox.developerToken('dana');
+    const token = await t.sandbox.developerToken('dana');
     given.push(token);
     const linked = await cli(['link', '--profile', 'dev', '--provider', 'box-developer-token', '--api-url', api()], `${token}\n`);
     expect(linked.code, linked.stderr).toBe(0);
@@ -165,12 +152,12 @@ describe('authtray link --provider box-developer-token', () => {
 
     const record = (await store().load('dev'))!;
     await store().save('dev', { ...record, expiresAt: Date.now() - 1000 });
-    sandbox.stats.reset();
+    t.sandbox.stats.reset();
     const expired = await cli(['token', '--profile', 'dev']);
     expect(expired.code).toBe(1);
     expect(expired.stdout).toBe('');
     expect(expired.stderr).toMatch(/needs to be linked again.*authtray link --profile dev/);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(t.sandbox.stats.tokenRequests).toBe(0);
 
     const unlinked = await cli(['unlink', '--profile', 'dev']);
     expect(unlinked.code).toBe(0);
@@ -190,24 +177,24 @@ describe('authtray token --scope (downscoping)', () => {
   it('prints a restricted token, not stored', async () => {
     expect((await linkJwt()).code).toBe(0);
     const before = await store().load('default');
-    sandbox.stats.reset();
-    const result = await cli(['token', '--scope', 'item_preview', '--scope', 'item_download', '--resource', boxFileUrl(sandbox, '77')]);
+    t.sandbox.stats.reset();
+    const result = await cli(['token', '--scope', 'item_preview', '--scope', 'item_download', '--resource', boxFileUrl(t.sandbox, '77')]);
     expect(result.code, result.stderr).toBe(0);
     const restricted = result.stdout.trim();
-    expect(sandbox.stats.byGrant).toEqual({ [TOKEN_EXCHANGE]: 1 });
-    expect(await sandbox.introspect(restricted)).toMatchObject({ active: true, scope: 'item_preview item_download' });
+    expect(t.sandbox.stats.byGrant).toEqual({ [TOKEN_EXCHANGE]: 1 });
+    expect(await t.sandbox.introspect(restricted)).toMatchObject({ active: true, scope: 'item_preview item_download' });
     expect(await store().load('default')).toEqual(before);
 
     const shared = await cli(['token', '--scope', 'item_read', '--shared-link', 'https://app.box.com/s/xyz']);
-    expect((await sandbox.introspect(shared.stdout.trim())).scope).toBe('item_read');
+    expect((await t.sandbox.introspect(shared.stdout.trim())).scope).toBe('item_read');
   });
 
   it('usage and refusals', async () => {
     expect((await linkJwt()).code).toBe(0);
-    const noScope = await cli(['token', '--resource', boxFileUrl(sandbox, '1')]);
+    const noScope = await cli(['token', '--resource', boxFileUrl(t.sandbox, '1')]);
     expect(noScope.code).toBe(64);
     expect(noScope.stderr).toMatch(/give --scope too/);
-    const both = await cli(['token', '--scope', 'item_read', '--resource', boxFileUrl(sandbox, '1'), '--shared-link', 'https://app.box.com/s/x']);
+    const both = await cli(['token', '--scope', 'item_read', '--resource', boxFileUrl(t.sandbox, '1'), '--shared-link', 'https://app.box.com/s/x']);
     expect(both.code).toBe(64);
     const unknown = await cli(['token', '--scope', 'everything']);
     expect(unknown.code).toBe(1);

@@ -19,29 +19,11 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { decodeProtectedHeader, jwtVerify, errors as joseErrors } from 'jose';
 import Provider, { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
+// Box's grant names and scope list are facts shared with the client; the checks below are the sandbox's own.
+import { JWT_BEARER_GRANT as JWT_BEARER } from '../../main/auth/box-jwt.js';
+import { ACCESS_TOKEN_TYPE, BOX_DOWNSCOPE_SCOPES, TOKEN_EXCHANGE_GRANT as TOKEN_EXCHANGE } from '../../main/auth/token-exchange.js';
 
-export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-
-/** Box's downscope scopes (PROVIDERS.md), the only ones a restricted token may carry. */
-export const BOX_DOWNSCOPE_SCOPES = [
-  'item_preview',
-  'item_read',
-  'item_readwrite',
-  'item_upload',
-  'item_download',
-  'item_delete',
-  'item_share',
-  'base_explorer',
-  'base_picker',
-  'base_preview',
-  'base_upload',
-  'base_sidebar',
-  'annotation_edit',
-  'annotation_view_all',
-  'annotation_view_self',
-] as const;
+export { ACCESS_TOKEN_TYPE, BOX_DOWNSCOPE_SCOPES, JWT_BEARER, TOKEN_EXCHANGE };
 
 /** The Box JWT app registered on the sandbox; its secret is a test fixture, valid only here. */
 export const BOX_JWT_APP = { clientId: 'authtray-box-jwt', clientSecret: 'sandbox-box-jwt-secret', enterpriseId: '4242' } as const;

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { AuthtrayError } from '../../main/errors.js';
 import type { EndpointOverrides } from '../../main/auth/providers.js';
 import { startSandbox, type Sandbox } from '../sandbox/provider.js';
@@ -48,15 +48,39 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
   return err as AuthtrayError;
 }
 
-/** A sandbox in a temporary directory, and a temporary home per test. */
-export async function sandboxFixture() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
-  const sandbox = await startSandbox({ dataDir });
-  return {
-    sandbox,
-    async close() {
-      await sandbox.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+/** What a test file's hooks set up: one sandbox for the file; a fresh home and a settings folder per test. */
+export interface SandboxContext {
+  sandbox: Sandbox;
+  /** AUTHTRAY_HOME of this test. */
+  home: string;
+  /** Another folder, for files the test writes itself (settings files), outside what is scanned under home. */
+  elsewhere: string;
+}
+
+/**
+ * Registers the hooks that start and stop the sandbox, make and remove the folders, and reset the
+ * sandbox's counters before each test. The file's own afterEach hooks run first (vitest runs them
+ * as a stack), so they can still look at home.
+ */
+export function useSandbox(): SandboxContext {
+  const context = {} as SandboxContext;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
+    context.sandbox = await startSandbox({ dataDir });
+  });
+  afterAll(async () => {
+    await context.sandbox?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    context.home = await mkdtemp(join(tmpdir(), 'authtray-home-'));
+    context.elsewhere = await mkdtemp(join(tmpdir(), 'authtray-files-'));
+    context.sandbox.stats.reset();
+  });
+  afterEach(async () => {
+    await rm(context.home, { recursive: true, force: true });
+    await rm(context.elsewhere, { recursive: true, force: true });
+  });
+  return context;
 }
