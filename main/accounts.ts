@@ -373,14 +373,14 @@ export class Accounts {
    */
   async linkBoxJwt(profile: string, options: BoxJwtLinkOptions): Promise<ProfileStatus> {
     assertProfileName(profile);
-    const { linkBoxJwt } = await import('./auth/box-jwt.js');
+    const { linkBoxJwt } = await boxJwt();
     return this.#saveLinked(profile, await linkBoxJwt(options, this.#deps));
   }
 
   /** Links a Box developer token (one request: the account). It lasts 60 minutes, then needs relinking. */
   async linkDeveloperToken(profile: string, token: string, options: DeveloperTokenOptions = {}): Promise<ProfileStatus> {
     assertProfileName(profile);
-    const { linkDeveloperToken } = await import('./auth/developer-token.js');
+    const { linkDeveloperToken } = await developerTokens();
     return this.#saveLinked(profile, await linkDeveloperToken(token, options, this.#deps));
   }
 
@@ -419,6 +419,8 @@ const flow = () => import('./auth/flow.js');
 const providers = () => import('./auth/providers.js');
 const loopback = () => import('./auth/loopback.js');
 const sessions = () => import('./auth/session.js');
+const boxJwt = () => import('./auth/box-jwt.js');
+const developerTokens = () => import('./auth/developer-token.js');
 
 /** Exit-code-style outcome names of maestral's `verify_auth_token`, for adapters that want them. */
 export const LinkOutcome = {
