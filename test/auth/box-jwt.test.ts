@@ -163,6 +163,11 @@ describe('linking a JWT app', () => {
     expect(err.message).not.toContain('not-the-secret');
   });
 
+  it('a JWT profile is not linked through the browser flow', async () => {
+    const err = await expectCode(accounts().startLink('server', { provider: 'box-jwt', clientId: app.clientId }), 'USAGE');
+    expect(err.message).toMatch(/links without a browser: use linkBoxJwt/);
+  });
+
   it('settings without an enterprise need --user', async () => {
     const err = await expectCode(link(accounts(), (s) => delete s.enterpriseID), 'USAGE');
     expect(err.message).toMatch(/enterpriseID is missing.*--user/);
