@@ -12,7 +12,7 @@
  * - `stats` counts the requests it served, by path and by grant type, for the tests and benchmarks.
  * - Box server auth and downscoping (box.ts): a Box JWT app (`authtray-box-jwt`, its RSA key pair in
  *   the data directory), the JWT-bearer and token-exchange grants, and Box's token URL
- *   `/box/oauth2/token`; `boxJwt.settings(passphrase)` writes what the Box console would hand out.
+ *   `/box/oauth2/token`; `boxJwt.settings(passphrase)` gives what the Box console would hand out.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
