@@ -5,6 +5,9 @@
 import { join } from 'node:path';
 import { AuthtrayError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
 import type { AuthorizationInput } from './auth/flow.js';
+import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
+import type { DeveloperTokenOptions } from './auth/developer-token.js';
+import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
 import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
 import { FilePendingStore, type PendingStore } from './auth/pending.js';
@@ -43,6 +46,11 @@ export interface AccountsOptions {
   warn?: (message: string) => void;
   loopbackTimeoutMs?: number;
   refreshMarginMs?: number;
+  /**
+   * Called with the profile's new record on every token change, after it is stored: a link, a
+   * refresh, a JWT renewal (Box's `store_tokens`). Awaited; its failure reaches the caller.
+   */
+  onTokens?: (profile: string, record: CredentialRecord) => void | Promise<void>;
 }
 
 export interface ProfileStatus {
@@ -134,6 +142,9 @@ export class Accounts {
    */
   async startLink(profile: string, settings: ProfileSettings, options: LinkOptions = {}): Promise<LinkStarted> {
     assertProfileName(profile);
+    if (settings.provider === 'box-jwt' || settings.provider === 'box-developer-token') {
+      throw new UsageError(`A ${settings.provider} profile links without a browser: use linkBoxJwt / linkDeveloperToken (authtray link --provider ${settings.provider}).`);
+    }
     const [{ resolveProvider }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
     const provider = await resolveProvider(settings, this.#deps);
     if (provider.needsClientSecret && !options.clientSecret) {
@@ -321,31 +332,40 @@ export class Accounts {
       scopes: tokens.scope ? tokens.scope.split(' ') : (pending.settings.scopes ?? []),
       ...(provider.needsClientSecret ? { clientSecret: secret } : {}),
     };
-    const previous = (await this.config.read()).profiles[profile];
     const backend = pending.backend ?? (await this.#backendForLink(profile)).backend;
-    await this.#backends.open(backend).save(profile, record);
+    const status = await this.#saveLink(profile, { settings: provider.settings, account, record }, backend);
+    await this.#pending.delete(profile);
+    this.#secrets.delete(profile);
+    // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
+    if (!fromListener) this.#listeners.get(profile)?.cancel();
+    this.#changed(profile);
+    return status;
+  }
+
+  /**
+   * Keeps a new link: the record in its backend, the settings in the config (and, for a shared
+   * store, beside the record, nothing secret, for hosts that never linked), then tells `onTokens`.
+   */
+  async #saveLink(profile: string, linked: { settings: ProfileSettings; account: AccountInfo; record: CredentialRecord }, backend: string): Promise<ProfileStatus> {
+    const previous = (await this.config.read()).profiles[profile];
+    const store = this.#backends.open(backend);
+    await store.save(profile, linked.record);
     // The profile was unlinked and linked again elsewhere meanwhile: no copy stays behind.
     if (previous && previous.store.backend !== backend) await this.#backends.open(previous.store.backend).delete(profile);
     const config: ProfileConfig = {
-      settings: provider.settings,
-      account,
+      settings: linked.settings,
+      account: linked.account,
       store: { backend },
       needsRelink: false,
-      linkedAt: new Date(now).toISOString(),
+      linkedAt: new Date(this.#deps.now()).toISOString(),
     };
-    const store = this.#backends.open(backend);
-    // A shared store also keeps the settings (nothing secret), for hosts that never linked.
     await store.saveProfile?.(profile, config);
     await this.config.update((data) => {
       data.profiles[profile] = config;
     });
-    await this.#pending.delete(profile);
-    this.#secrets.delete(profile);
     this.#sessions.delete(profile);
-    // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
-    if (!fromListener) this.#listeners.get(profile)?.cancel();
-    this.#changed(profile);
-    return this.#statusOf(profile, (await this.config.read()).profiles[profile]!, record);
+    await this.#options.onTokens?.(profile, linked.record);
+    return this.#statusOf(profile, config, linked.record);
   }
 
   async #profileConfig(profile: string): Promise<ProfileConfig> {
@@ -404,14 +424,18 @@ export class Accounts {
   session(profile: string): Promise<OAuthSession> {
     let session = this.#sessions.get(profile);
     if (!session) {
-      session = this.#openSession(profile);
+      // A closed session is forgotten, so the next caller gets a new one.
+      const opened: Promise<OAuthSession> = this.#openSession(profile, () => {
+        if (this.#sessions.get(profile) === opened) this.#sessions.delete(profile);
+      });
+      session = opened;
       this.#sessions.set(profile, session);
       session.catch(() => this.#sessions.delete(profile));
     }
     return session;
   }
 
-  async #openSession(profile: string): Promise<OAuthSession> {
+  async #openSession(profile: string, onClose?: () => void): Promise<OAuthSession> {
     const config = await this.#profileConfig(profile);
     const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
     const store = this.#backends.open(config.store.backend);
@@ -423,7 +447,11 @@ export class Accounts {
       lock: this.#lockFor(store),
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
-      onTokens: () => this.#changed(profile),
+      onTokens: (record) => {
+        this.#changed(profile);
+        return this.#options.onTokens?.(profile, record);
+      },
+      onClose,
     });
   }
 
@@ -544,6 +572,45 @@ export class Accounts {
     this.#changed(profile);
     return { revoked: record !== null && warning === null, warning };
   }
+
+  /**
+   * Links a Box JWT app (server auth) from the Box console's settings, for its enterprise or an app
+   * user: no browser, two requests (token, account). The client secret, key and passphrase go to the
+   * credential store only.
+   */
+  async linkBoxJwt(profile: string, options: BoxJwtLinkOptions): Promise<ProfileStatus> {
+    assertProfileName(profile);
+    const { linkBoxJwt } = await boxJwt();
+    return this.#saveLinked(profile, await linkBoxJwt(options, this.#deps));
+  }
+
+  /** Links a Box developer token (one request: the account). It lasts 60 minutes, then needs relinking. */
+  async linkDeveloperToken(profile: string, token: string, options: DeveloperTokenOptions = {}): Promise<ProfileStatus> {
+    assertProfileName(profile);
+    const { linkDeveloperToken } = await developerTokens();
+    return this.#saveLinked(profile, await linkDeveloperToken(token, options, this.#deps));
+  }
+
+  /**
+   * A token restricted to `scopes` (and optionally one item), made from the profile's access token
+   * (RFC 8693; Box's downscoping). Not stored.
+   */
+  async downscope(profile: string, scopes: readonly string[], options: DownscopeOptions = {}): Promise<DownscopedToken> {
+    const config = await this.#profileConfig(profile);
+    if (config.needsRelink) throw new NeedsRelinkError(profile);
+    return (await this.session(profile)).downscope(scopes, options);
+  }
+
+  /** Keeps a link made without a browser: record first, then the profile's config. */
+  /** Saves a link made without a browser (Box JWT, developer token), with the same backend rules. */
+  async #saveLinked(profile: string, linked: { settings: ProfileSettings; account: AccountInfo; record: CredentialRecord }): Promise<ProfileStatus> {
+    const chosen = await this.#backendForLink(profile);
+    if (chosen.fallbackWarning) this.#warn(chosen.fallbackWarning);
+    await this.abandonLink(profile);
+    const status = await this.#saveLink(profile, linked, chosen.backend);
+    this.#changed(profile);
+    return status;
+  }
 }
 
 /**
@@ -554,6 +621,8 @@ const flow = () => import('./auth/flow.js');
 const providers = () => import('./auth/providers.js');
 const loopback = () => import('./auth/loopback.js');
 const sessions = () => import('./auth/session.js');
+const boxJwt = () => import('./auth/box-jwt.js');
+const developerTokens = () => import('./auth/developer-token.js');
 
 /** Exit-code-style outcome names of maestral's `verify_auth_token`, for adapters that want them. */
 export const LinkOutcome = {

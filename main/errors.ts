@@ -31,6 +31,8 @@ export const ErrorCodes = {
   KEYRING_ACCESS: 'KEYRING_ACCESS',
   /** The loopback listener gave up waiting, or was cancelled. */
   CANCELLED: 'CANCELLED',
+  /** The session was closed (`close()` / `await using`): it hands out no more tokens. */
+  SESSION_CLOSED: 'SESSION_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -139,5 +141,12 @@ export class KeyringAccessError extends CredentialStoreError {
 export class CancelledError extends AuthtrayError {
   constructor(message: string) {
     super(ErrorCodes.CANCELLED, message);
+  }
+}
+
+/** A closed session was asked for a token (Box's closed `OAuth2`): open a new session instead. */
+export class SessionClosedError extends AuthtrayError {
+  constructor(profile: string) {
+    super(ErrorCodes.SESSION_CLOSED, `The session for profile "${profile}" was closed and hands out no more tokens. Open a new session (accounts.session("${profile}")).`);
   }
 }

@@ -6,6 +6,7 @@
  * by the user into the link form, and is never sent back.
  */
 import type { ErrorCode } from '../main/errors.js';
+import type { TokenKind } from '../main/store/types.js';
 
 /** The providers the window offers; `sandbox` only when the app runs from source. */
 export type ProviderChoice = 'dropbox' | 'box' | 'oidc' | 'sandbox';
@@ -53,7 +54,7 @@ export interface ProfileView {
   linked: boolean;
   needsRelink: boolean;
   account: { id: string; name: string | null; email: string | null } | null;
-  token: { kind: 'offline' | 'legacy' | 'online'; expiresAt: string | null } | null;
+  token: { kind: TokenKind; expiresAt: string | null } | null;
   store: StoreView | null;
   /** Linking this profile again asks for its client secret (Box, confidential OpenID clients). */
   needsClientSecret: boolean;

@@ -4,7 +4,7 @@
  *   (dist/app/preload.cjs: a sandboxed preload cannot load ES modules), and builds the window with
  *   Vite (dist/renderer). Run after `npm run build`, which empties dist/.
  * - `start`: `build`, then Electron's binary if it is missing (its installer needs Node 22.12 or
- *   newer), then Electron on this folder. Arguments after `--` go to the app (e.g. `--hidden`).
+ *   newer), then Electron on dist/app/main.js. Arguments after `--` go to the app (e.g. `--hidden`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -65,7 +65,8 @@ function electronBinary(): string {
 
 async function start(args: string[]): Promise<number> {
   await buildApp();
-  const child = spawn(electronBinary(), [root, ...args], { stdio: 'inherit' });
+  // The main script itself: package.json's `main` is the library's entry, not the app's.
+  const child = spawn(electronBinary(), [join(root, 'dist/app/main.js'), ...args], { stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 

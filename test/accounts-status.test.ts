@@ -1,9 +1,12 @@
 // What the app needs from the accounts service: status-change notifications and the link in
 // progress rebuilt after the window (or the app) was reopened. Against the real sandbox.
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from '../main/accounts.js';
 import { approve } from './support/login.js';
+import { boxEndpoints } from './support/box.js';
 import { expectCode, revokeAtProvider, sandboxSettings, storedRecord, useSandbox, waitFor } from './support/fixtures.js';
 
 const fx = useSandbox();
@@ -66,6 +69,16 @@ describe('onStatusChanged', () => {
     await expectCode(a.accessToken('default'), 'NEEDS_RELINK');
     expect(seen).toEqual(['default', 'default']);
     expect((await a.status('default')).needsRelink).toBe(true);
+  });
+
+  it('fires when a link is made without a browser (a Box developer token)', async () => {
+    const a = accounts();
+    // What a listener finds when it is told: the profile must already be in the config by then.
+    const configured: boolean[] = [];
+    a.onStatusChanged(() => configured.push(readFileSync(join(fx.home, 'config.json'), 'utf8').includes('"dev"')));
+    await a.linkDeveloperToken('dev', await fx.sandbox.developerToken('dana'), { endpoints: boxEndpoints(fx.sandbox) });
+    expect(configured.at(-1)).toBe(true);
+    expect((await a.status('dev')).linked).toBe(true);
   });
 
   it('a throwing listener does not stop the others or the operation', async () => {

@@ -69,11 +69,11 @@ export function autostartEntry(options: DesktopEntryOptions): string {
 /**
  * What to start at login: the AppImage when running from one (`$APPIMAGE`: the executable inside
  * lives in a mount that is gone after logout), else the executable; from source, Electron with the
- * app's folder. Always with the start-hidden flag.
+ * main script. Always with the start-hidden flag.
  */
-export function autostartCommand(options: { env: NodeJS.ProcessEnv; execPath: string; isPackaged: boolean; appPath: string }): string[] {
+export function autostartCommand(options: { env: NodeJS.ProcessEnv; execPath: string; isPackaged: boolean; entry: string }): string[] {
   if (options.env.APPIMAGE) return [options.env.APPIMAGE, START_HIDDEN_FLAG];
-  return options.isPackaged ? [options.execPath, START_HIDDEN_FLAG] : [options.execPath, options.appPath, START_HIDDEN_FLAG];
+  return options.isPackaged ? [options.execPath, START_HIDDEN_FLAG] : [options.execPath, options.entry, START_HIDDEN_FLAG];
 }
 
 /** `$XDG_CONFIG_HOME/autostart`, default `~/.config/autostart`. */

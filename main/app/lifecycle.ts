@@ -3,6 +3,7 @@
  * IPC, and the change feed that rebuilds the menu and updates the window. Electron's objects come in
  * as arguments (main.ts passes the real ones), so tests drive all of it with small fakes.
  */
+import { join } from 'node:path';
 import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
 import { authtrayHome } from '../store/config.js';
@@ -18,7 +19,7 @@ import { MainWindow } from './window.js';
 export interface ElectronParts {
   app: Pick<
     App,
-    'requestSingleInstanceLock' | 'quit' | 'on' | 'whenReady' | 'isPackaged' | 'getAppPath' | 'getLoginItemSettings' | 'setLoginItemSettings' | 'dock'
+    'requestSingleInstanceLock' | 'quit' | 'on' | 'whenReady' | 'isPackaged' | 'getLoginItemSettings' | 'setLoginItemSettings' | 'dock' | 'setName' | 'setPath'
   >;
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
   Tray: new (image: NativeImage) => Tray;
@@ -31,6 +32,8 @@ export interface ElectronParts {
 }
 
 export interface AppPaths {
+  /** The main script (dist/app/main.js): what Electron runs when started from source. */
+  entry: string;
   /** The bundled preload script (CommonJS: sandboxed preloads cannot load ES modules). */
   preload: string;
   /** The built renderer's index.html. */
@@ -73,9 +76,9 @@ export function finishedLinks(before: readonly ProfileView[], after: readonly Pr
 }
 
 /** The OS's start-at-login mechanism for this platform. */
-export function autostartFor(electron: Pick<ElectronParts, 'app'>, options: Pick<StartOptions, 'platform' | 'env' | 'execPath'>): Autostart {
+export function autostartFor(electron: Pick<ElectronParts, 'app'>, options: Pick<StartOptions, 'platform' | 'env' | 'execPath' | 'paths'>): Autostart {
   if (options.platform === 'darwin' || options.platform === 'win32') return loginItemAutostart(electron.app, options.platform);
-  const command = autostartCommand({ env: options.env, execPath: options.execPath, isPackaged: electron.app.isPackaged, appPath: electron.app.getAppPath() });
+  const command = autostartCommand({ env: options.env, execPath: options.execPath, isPackaged: electron.app.isPackaged, entry: options.paths.entry });
   return xdgAutostart({ dir: xdgAutostartDir(options.env), command });
 }
 
@@ -85,6 +88,10 @@ export function autostartFor(electron: Pick<ElectronParts, 'app'>, options: Pick
  */
 export async function startApp(electron: ElectronParts, options: StartOptions): Promise<RunningApp | null> {
   const { app } = electron;
+  // Chromium's own files (cache, local storage) go beside authtray's, not over them; the
+  // single-instance lock lives there too, so this comes first.
+  app.setName('authtray');
+  app.setPath('userData', join(authtrayHome(options.env), 'electron'));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return null;

@@ -5,7 +5,8 @@
  */
 import * as oauth from 'oauth4webapi';
 import { ConnectionFailedError, ProviderError, UsageError } from '../errors.js';
-import type { ProviderKind, TokenKind } from '../store/types.js';
+import type { CredentialRecord, ProviderKind, TokenKind } from '../store/types.js';
+import type { BoxJwtProfile } from './box-jwt.js';
 import {
   assertSafeEndpoint,
   connectionFailed,
@@ -55,6 +56,8 @@ export interface ProfileSettings {
   metadata?: ServerMetadata | undefined;
   /** Made by `--provider sandbox`: shown in status, otherwise an OIDC profile like any other. */
   sandbox?: boolean | undefined;
+  /** Box server auth (`box-jwt`): key id, subject and algorithm; the key itself is in the credential record. */
+  jwt?: BoxJwtProfile | undefined;
 }
 
 /** Display data of the linked account. */
@@ -99,6 +102,13 @@ export interface Provider {
   fetchAccount(tokens: oauth.TokenEndpointResponse, deps: AuthDeps): Promise<AccountInfo>;
   /** One request: revoke the grant. Throws on failure (the caller decides it is best effort). */
   revoke(credentials: ProviderCredentials, deps: AuthDeps): Promise<void>;
+  /** False when the client cannot revoke at all (Box developer tokens): closing skips it. */
+  readonly revocable?: boolean;
+  /**
+   * One request: a new access token without a refresh token, for `jwt` records (Box server auth
+   * signs a new assertion). Throws oauth4webapi's errors as they are; the session maps them.
+   */
+  renew?(record: CredentialRecord, deps: AuthDeps): Promise<oauth.TokenEndpointResponse>;
 }
 
 export const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
@@ -203,8 +213,9 @@ function box(settings: ProfileSettings): Provider {
   const as: oauth.AuthorizationServer = {
     issuer: new URL(authorize).origin,
     authorization_endpoint: authorize,
-    token_endpoint: checked(settings, 'token', 'https://api.box.com/oauth2/token'),
-    revocation_endpoint: checked(settings, 'revoke', 'https://api.box.com/oauth2/revoke'),
+    // Box serves them on its API host, so an API override moves them too.
+    token_endpoint: checked(settings, 'token', new URL('oauth2/token', api).href),
+    revocation_endpoint: checked(settings, 'revoke', new URL('oauth2/revoke', api).href),
   };
   const client: oauth.Client = { client_id: settings.clientId };
   return {
@@ -229,6 +240,31 @@ function box(settings: ProfileSettings): Provider {
       return { id, name: str(body.name), email: str(body.login) };
     },
     revoke: (credentials, deps) => revokeRfc7009(as, client, clientSecretAuth('Box', credentials.clientSecret), credentials, deps),
+  };
+}
+
+/** Box server auth: Box's endpoints, no refresh token, a new signed assertion when the token runs out. */
+function boxJwt(settings: ProfileSettings): Provider {
+  const provider: Provider = {
+    ...box(settings),
+    kind: 'box-jwt',
+    async renew(record, deps) {
+      const { renewWithAssertion } = await import('./box-jwt.js');
+      return renewWithAssertion(provider, record, deps);
+    },
+  };
+  return provider;
+}
+
+/** A Box developer token: Box's API, nothing to refresh, nothing this client may revoke. */
+function boxDeveloperToken(settings: ProfileSettings): Provider {
+  return {
+    ...box(settings),
+    kind: 'box-developer-token',
+    revocable: false,
+    async revoke() {
+      throw new UsageError('A Box developer token cannot be revoked by a client: it stops working 60 minutes after it was made, or revoke it in the Box Developer Console');
+    },
   };
 }
 
@@ -338,12 +374,16 @@ export async function discover(issuer: string, deps: AuthDeps): Promise<ServerMe
  * endpoints given) discover it: the returned settings then carry it, for the caller to save.
  */
 export async function resolveProvider(settings: ProfileSettings, deps: AuthDeps): Promise<Provider> {
+  // A developer token needs no client id: nothing it does authenticates the client.
+  if (settings.provider === 'box-developer-token') return boxDeveloperToken(settings);
   if (!settings.clientId) throw new UsageError('A client id is needed: pass --client-id.');
   switch (settings.provider) {
     case 'dropbox':
       return dropbox(settings);
     case 'box':
       return box(settings);
+    case 'box-jwt':
+      return boxJwt(settings);
     case 'oidc': {
       let metadata = settings.metadata;
       if (!metadata) {

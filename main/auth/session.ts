@@ -3,13 +3,14 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { NeedsRelinkError, NotLinkedError, ProviderError } from '../errors.js';
+import { AuthtrayError, NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
 import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
 import type { Provider } from './providers.js';
+import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
 
 /** Refresh when less than this is left, so a token handed out still works for a while. */
 export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
@@ -27,16 +28,40 @@ export interface SessionOptions {
   refreshMarginMs?: number;
   /** Called once when the provider refuses the grant; the profile then needs relinking. */
   onNeedsRelink?: () => Promise<void>;
-  /** Called with every new record, after it is stored (Box's `store_tokens`). */
-  onTokens?: (record: CredentialRecord) => void;
+  /**
+   * Called with every new record, after it is stored (Box's `store_tokens`): refreshed, renewed, or
+   * marked dead by a revoking close. Awaited; if it fails, the caller of `accessToken()` hears of it.
+   */
+  onTokens?: (record: CredentialRecord) => void | Promise<void>;
+  /**
+   * Replaces the provider's grants: how to get a new record when the stored one is stale or missing
+   * (remote sessions ask another service; Box's `RemoteOAuth2`). Gets the token that was refused, if any.
+   */
+  renew?: (stored: CredentialRecord | null, rejectedToken: string | undefined) => Promise<CredentialRecord>;
+  /** Replaces the provider's revocation in `close({ revoke: true })`. */
+  revoke?: (record: CredentialRecord) => Promise<void>;
+  /** Called once when the session closes (the accounts service then forgets it). */
+  onClose?: () => void;
 }
 
-export class OAuthSession {
+export interface CloseOptions {
+  /**
+   * Revoke the grant at the provider first (Box's `close(revoke=True)`). The stored record is then
+   * marked expired, and a profile whose grant is gone needs relinking.
+   */
+  revoke?: boolean;
+}
+
+/** Grant failures that mean the credentials are dead, not that the provider is having a bad day. */
+const REFUSED = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
+
+export class OAuthSession implements AsyncDisposable {
   readonly profile: string;
   readonly #options: SessionOptions;
   readonly #margin: number;
   #inflight: Promise<CredentialRecord> | null = null;
   #record: CredentialRecord | null = null;
+  #closed = false;
   /** A refreshed record the store could not take (keyring locked, Redis gone): saved first next time. */
   #unsaved: CredentialRecord | null = null;
 
@@ -46,8 +71,18 @@ export class OAuthSession {
     this.#margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   }
 
+  /** True after `close()`: the session hands out no more tokens. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SessionClosedError(this.profile);
+  }
+
   /** The stored record; NotLinkedError when there is none. */
   async record(): Promise<CredentialRecord> {
+    this.#assertOpen();
     const record = await this.#options.store.load(this.profile);
     if (!record) throw new NotLinkedError(this.profile);
     this.#record = record;
@@ -59,77 +94,109 @@ export class OAuthSession {
    * one. Concurrent callers share one refresh; the new record is stored before anyone gets it.
    */
   async accessToken(): Promise<string> {
+    this.#assertOpen();
     const now = this.#options.deps.now();
     if (this.#record && isFresh(this.#record, now, this.#margin)) return this.#record.accessToken;
     if (this.#inflight) return (await this.#inflight).accessToken;
-    return (await this.#singleFlight(false)).accessToken;
+    return (await this.#singleFlight(false, undefined)).accessToken;
   }
 
-  /** Refreshes now, even if the token is still fresh (after a 401, say). Shares a running refresh. */
-  async refresh(): Promise<CredentialRecord> {
-    return this.#inflight ?? this.#singleFlight(true);
+  /**
+   * Renews now, even if the token looks fresh (after a 401, say). Shares a running refresh. When the
+   * stored token is no longer `rejectedToken` (default: the one this session last saw), someone else
+   * has renewed it already and that one is returned without a request (Box's `refresh`).
+   */
+  async refresh(rejectedToken?: string): Promise<CredentialRecord> {
+    this.#assertOpen();
+    return this.#inflight ?? this.#singleFlight(true, rejectedToken ?? this.#record?.accessToken);
   }
 
-  #singleFlight(force: boolean): Promise<CredentialRecord> {
+  #singleFlight(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
     const run = this.#options.lock ?? processLocalLock;
     this.#inflight = run
-      .withLock(this.profile, () => this.#loadOrRefresh(force))
+      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected))
       .finally(() => {
         this.#inflight = null;
       });
     return this.#inflight;
   }
 
-  async #loadOrRefresh(force: boolean): Promise<CredentialRecord> {
+  async #loadOrRefresh(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
     // Read again under the lock: another process may have refreshed already.
-    let stored = await this.record();
+    let stored = await this.#options.store.load(this.profile);
     if (this.#unsaved) {
       // A refresh whose result the store refused last time: with rotating refresh tokens it holds
-      // the only valid one, so it is saved before anything else (unless the stored one is newer).
+      // the only valid one, so it is saved before anything else (unless the stored one is newer,
+      // or the profile was unlinked meanwhile).
       const unsaved = this.#unsaved;
       this.#unsaved = null;
-      if ((stored.expiresAt ?? 0) < (unsaved.expiresAt ?? 0)) {
+      if (stored && (stored.expiresAt ?? 0) < (unsaved.expiresAt ?? 0)) {
         await this.#save(unsaved);
         stored = unsaved;
       }
     }
     const now = this.#options.deps.now();
-    if (!force && isFresh(stored, now, this.#margin)) return stored;
-    if (!stored.refreshToken) {
-      if (stored.expiresAt !== null && stored.expiresAt <= now) {
+    if (stored) {
+      this.#record = stored;
+      if (!force && isFresh(stored, now, this.#margin)) return stored;
+      if (force && rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
+    }
+    let updated: CredentialRecord;
+    if (this.#options.renew) {
+      updated = await this.#options.renew(stored, rejected);
+    } else if (!stored) {
+      throw new NotLinkedError(this.profile);
+    } else if (stored.refreshToken) {
+      updated = await this.#grant(stored, 'refresh token', async ({ as, client, clientAuth }) => {
+        const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth(stored.clientSecret), stored.refreshToken!, requestOptions(this.#options.deps, as.token_endpoint!));
+        return oauth.processRefreshTokenResponse(as, client, response);
+      });
+    } else if (stored.tokenKind === 'jwt') {
+      updated = await this.#grant(stored, 'JWT assertion', (provider) => {
+        if (!provider.renew) throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
+        return provider.renew(stored, this.#options.deps);
+      });
+    } else {
+      const expired = stored.expiresAt !== null && stored.expiresAt <= now;
+      // A developer token that was refused cannot be renewed by anyone but its developer.
+      if (expired || (force && stored.tokenKind === 'developer')) {
         await this.#options.onNeedsRelink?.();
-        throw new NeedsRelinkError(this.profile, 'its access token expired and it has no refresh token');
+        throw new NeedsRelinkError(this.profile, expired ? 'its access token expired and it has no refresh token' : 'its developer token was refused');
       }
       return stored;
     }
-    const updated = await this.#refreshWith(stored);
     await this.#save(updated);
-    this.#record = updated;
-    this.#options.onTokens?.(updated);
     return updated;
   }
 
-  async #refreshWith(stored: CredentialRecord): Promise<CredentialRecord> {
+  /** Stores a new record; if the store refuses, keeps it in memory for the next attempt and rethrows. */
+  async #save(record: CredentialRecord): Promise<void> {
+    try {
+      await this.#options.store.save(this.profile, record);
+    } catch (err) {
+      this.#unsaved = record;
+      throw err;
+    }
+    this.#record = record;
+    await this.#options.onTokens?.(record);
+  }
+
+  /** One token request through the provider, its failures mapped to typed errors. */
+  async #grant(stored: CredentialRecord, what: string, request: (provider: Provider) => Promise<oauth.TokenEndpointResponse>): Promise<CredentialRecord> {
     const provider = await this.#options.provider();
-    const { as, client } = provider;
+    const endpoint = provider.as.token_endpoint!;
     let tokens: oauth.TokenEndpointResponse;
     try {
-      const response = await oauth.refreshTokenGrantRequest(
-        as,
-        client,
-        provider.clientAuth(stored.clientSecret),
-        stored.refreshToken!,
-        requestOptions(this.#options.deps, as.token_endpoint!),
-      );
-      tokens = await oauth.processRefreshTokenResponse(as, client, response);
+      tokens = await request(provider);
     } catch (err) {
-      if (isConnectionFailure(err)) throw connectionFailed(as.token_endpoint!, err);
-      if (err instanceof oauth.ResponseBodyError && (err.error === 'invalid_grant' || err.error === 'invalid_client' || err.error === 'unauthorized_client')) {
+      if (err instanceof AuthtrayError) throw err;
+      if (isConnectionFailure(err)) throw connectionFailed(endpoint, err);
+      if (err instanceof oauth.ResponseBodyError && REFUSED.has(err.error)) {
         await this.#options.onNeedsRelink?.();
-        throw new NeedsRelinkError(this.profile, `the provider refused its refresh token (${err.error})`);
+        throw new NeedsRelinkError(this.profile, `the provider refused its ${what} (${err.error})`);
       }
       if (err instanceof oauth.ResponseBodyError) throw new ProviderError(err.error, 'while refreshing the access token');
-      throw connectionFailed(as.token_endpoint!, err);
+      throw connectionFailed(endpoint, err);
     }
     const now = this.#options.deps.now();
     return {
@@ -142,14 +209,58 @@ export class OAuthSession {
     };
   }
 
-  /** Saves a refreshed record; if the store refuses, keeps it in memory for the next attempt and rethrows. */
-  async #save(record: CredentialRecord): Promise<void> {
+  /**
+   * A token restricted to `scopes` (and optionally one item), exchanged for this session's access
+   * token (RFC 8693; Box's `downscope_token`). One request; the restricted token is not stored.
+   */
+  async downscope(scopes: readonly string[], options: DownscopeOptions = {}): Promise<DownscopedToken> {
+    const subject = await this.accessToken();
+    const [{ downscopeToken }, provider] = await Promise.all([import('./token-exchange.js'), this.#options.provider()]);
+    return downscopeToken(provider, subject, scopes, { ...options, clientSecret: this.#record?.clientSecret }, this.#options.deps);
+  }
+
+  /**
+   * Closes the session: from now on it refuses to hand out tokens (SessionClosedError). A running
+   * refresh is let finish, so its new tokens are stored. With `revoke`, the grant is revoked at the
+   * provider; if that fails the session is closed all the same and the error is thrown (Box's
+   * `close`). Closing again does nothing.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      await this.#options.store.save(this.profile, record);
-    } catch (err) {
-      this.#unsaved = record;
-      throw err;
+      await this.#inflight?.catch(() => {});
+      if (options.revoke) await this.#revokeStored();
+    } finally {
+      this.#record = null;
+      this.#options.onClose?.();
     }
+  }
+
+  /** `await using session = ...`: closes without revoking when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** An `await using` handle that closes with `options`, e.g. `{ revoke: true }` (Box's `closing()`). */
+  closing(options: CloseOptions): AsyncDisposable {
+    return { [Symbol.asyncDispose]: () => this.close(options) };
+  }
+
+  async #revokeStored(): Promise<void> {
+    const record = await this.#options.store.load(this.profile);
+    if (!record) return;
+    if (this.#options.revoke) {
+      await this.#options.revoke(record);
+    } else {
+      const provider = await this.#options.provider();
+      if (provider.revocable === false) return;
+      await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+    }
+    // The stored token is dead now: marked so, nothing hands it out again. A JWT profile signs a
+    // new assertion next time; any other needs its user to link again.
+    await this.#save({ ...record, expiresAt: Math.min(record.expiresAt ?? 0, this.#options.deps.now()) });
+    if (record.tokenKind !== 'jwt') await this.#options.onNeedsRelink?.();
   }
 
   /** Forgets the in-memory copy (after unlink or relink). */

@@ -33,15 +33,18 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   CONNECTION_FAILED: EXIT.UNREACHABLE,
   STORE_ERROR: EXIT.STORE,
   KEYRING_ACCESS: EXIT.STORE,
+  SESSION_CLOSED: EXIT.REJECTED,
 };
 
 export const USAGE = `Usage:
   authtray link     [--profile NAME] --provider dropbox|box|oidc|sandbox [--client-id ID] [--issuer URL]
                     [--scope SCOPE]... [--redirect paste|loopback] [--port N] [--no-browser]
                     [--authorize-url URL] [--token-url URL] [--revoke-url URL] [--api-url URL]
+  authtray link     [--profile NAME] --provider box-jwt --settings FILE [--user ID] [--algorithm RS256|RS384|RS512] [--api-url URL]
+  authtray link     [--profile NAME] --provider box-developer-token [--client-id ID] [--api-url URL]
   authtray finish   [--profile NAME] [CODE_OR_REDIRECT_URL]
   authtray status   [--profile NAME] [--json]
-  authtray token    [--profile NAME]
+  authtray token    [--profile NAME] [--scope SCOPE... [--resource URL | --shared-link URL]]
   authtray unlink   [--profile NAME]
   authtray profiles [--json]
   authtray store migrate [--profile NAME] --to keyring|plaintext
@@ -49,7 +52,8 @@ export const USAGE = `Usage:
 Every command takes --store auto|keyring|plaintext|redis://…|memcached://… (default: AUTHTRAY_STORE,
 else auto): where a new link keeps its credentials. A linked profile stays in the store it was linked
 with until unlink. With a shared store, a host with no local profile finds it there.
-A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt.
+A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt;
+the passphrase of a Box JWT app's key from its settings file, AUTHTRAY_KEY_PASSPHRASE or a hidden prompt.
 AUTHTRAY_HOME sets where config and credentials live.
 Exit codes: 0 ok, 1 rejected / not linked, 2 provider unreachable, 3 credential store error, 64 bad usage.`;
 
@@ -69,10 +73,13 @@ const OPTIONS = {
     'revoke-url': { type: 'string' },
     'userinfo-url': { type: 'string' },
     'api-url': { type: 'string' },
+    settings: { type: 'string' },
+    user: { type: 'string' },
+    algorithm: { type: 'string' },
   },
   finish: profileOption,
   status: { ...profileOption, json: { type: 'boolean', default: false } },
-  token: profileOption,
+  token: { ...profileOption, scope: { type: 'string', multiple: true }, resource: { type: 'string' }, 'shared-link': { type: 'string' } },
   unlink: profileOption,
   profiles: { json: { type: 'boolean', default: false }, store: { type: 'string' } },
   'store migrate': { profile: { type: 'string', default: 'default' }, to: { type: 'string' } },
@@ -125,7 +132,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       case 'token': {
         const { values } = parse('token', rest);
-        line(io.stdout, await open(values.store).accessToken(values.profile));
+        const accounts = open(values.store);
+        if (values.scope || values.resource !== undefined || values['shared-link'] !== undefined) return await downscoped(accounts, values, io);
+        line(io.stdout, await accounts.accessToken(values.profile));
         return EXIT.OK;
       }
       case 'unlink': {
@@ -222,7 +231,7 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   }
   const sandbox = flags.provider === 'sandbox';
   const provider = (sandbox ? 'oidc' : flags.provider) as ProviderKind;
-  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new UsageError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc or sandbox.`);
+  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new UsageError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`);
   const clientId = flags['client-id'] ?? (sandbox ? SANDBOX_CLIENT_ID : undefined);
   if (!clientId) throw new UsageError(`--client-id is needed for ${provider}: the app key from your app registration.`);
   return {
@@ -252,7 +261,24 @@ async function clientSecret(io: CliIO, needed: boolean): Promise<string | undefi
   return secret;
 }
 
+/** `token --scope ...`: a restricted token made from the profile's (RFC 8693); printed, not stored. */
+async function downscoped(accounts: Accounts, flags: ReturnType<typeof parse<'token'>>['values'], io: CliIO): Promise<number> {
+  if (!flags.scope?.length) throw new UsageError('--resource and --shared-link restrict a downscoped token: give --scope too (for Box: item_preview, item_read, ...).');
+  const restricted = await accounts.downscope(flags.profile, flags.scope.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean), { resource: flags.resource, sharedLink: flags['shared-link'] });
+  line(io.stdout, restricted.accessToken);
+  return EXIT.OK;
+}
+
 async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<number> {
+  // Box server auth and developer tokens link without a browser (cli/box.ts).
+  const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
+  const kind = flags.provider ?? saved?.provider;
+  if (kind === 'box-jwt' || kind === 'box-developer-token') {
+    const { linkServerProfile } = await import('./box.js');
+    line(io.stderr, `Linked: ${describe(await linkServerProfile(accounts, kind, flags, saved, io))}`);
+    return EXIT.OK;
+  }
+  if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new UsageError('--settings, --user and --algorithm go with --provider box-jwt.');
   const settings = await linkSettings(accounts, flags, io.env);
   const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
   const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret });

@@ -4,8 +4,8 @@
  */
 import type { CredentialRecord, ProviderKind, TokenKind } from './types.js';
 
-const PROVIDERS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc'];
-const KINDS: readonly TokenKind[] = ['offline', 'legacy', 'online'];
+const PROVIDERS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token'];
+const KINDS: readonly TokenKind[] = ['offline', 'legacy', 'online', 'jwt', 'developer'];
 
 export function serializeCredentialRecord(record: CredentialRecord): string {
   return `${JSON.stringify(record)}\n`;
@@ -33,7 +33,8 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
   if (value.version !== 1) throw new RecordFormatError('unknown version');
   field('provider', (v) => PROVIDERS.includes(v as ProviderKind));
-  field('clientId', nonEmpty);
+  // A Box developer token may come without its app's client id (nothing it does needs one).
+  field('clientId', (v) => nonEmpty(v) || (value.provider === 'box-developer-token' && v === ''));
   field('accountId', nonEmpty);
   field('tokenKind', (v) => KINDS.includes(v as TokenKind));
   field('accessToken', nonEmpty);
@@ -43,6 +44,8 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   field('clientSecret', (v) => v === undefined || nonEmpty(v));
   field('data', (v) => v === undefined || (isObject(v) && Object.values(v).every((s) => typeof s === 'string')));
   if (value.tokenKind === 'offline' && value.refreshToken === null) throw new RecordFormatError('an offline record has no refresh token');
+  field('jwtKey', (v) => v === undefined || (isObject(v) && nonEmpty(v.privateKey) && (v.passphrase === undefined || typeof v.passphrase === 'string')));
+  if (value.tokenKind === 'jwt' && (value.jwtKey === undefined || value.clientSecret === undefined)) throw new RecordFormatError('a jwt record has no key or client secret');
   return value as unknown as CredentialRecord;
 }
 

@@ -4,14 +4,32 @@
  * is in this one record, so a store keeps one secret per profile.
  */
 
-export type ProviderKind = 'dropbox' | 'box' | 'oidc';
+/**
+ * `box-jwt`: Box server auth (a JWT app acting for its enterprise or an app user).
+ * `box-developer-token`: a Box developer token pasted by the user.
+ */
+export type ProviderKind = 'dropbox' | 'box' | 'oidc' | 'box-jwt' | 'box-developer-token';
 
 /**
  * `offline`: a refresh token and an expiring access token. `legacy`: a long-lived access token, no
  * refresh token (Dropbox before short-lived tokens). `online`: an expiring access token and no way to
  * renew it; the profile needs relinking when it expires.
  */
-export type TokenKind = 'offline' | 'legacy' | 'online';
+export type TokenKind = 'offline' | 'legacy' | 'online' | ServerTokenKind;
+
+/**
+ * `jwt`: an expiring access token renewed with a new signed assertion (Box server auth), no refresh
+ * token. `developer`: a Box developer token, good for 60 minutes; no refresh, no revoke, then relink.
+ */
+export type ServerTokenKind = 'jwt' | 'developer';
+
+/** The JWT app's signing key (Box server auth), as the app settings gave it. Secret. */
+export interface JwtKeyMaterial {
+  /** PEM, PKCS#8 or PKCS#1, possibly encrypted. */
+  readonly privateKey: string;
+  /** The passphrase of an encrypted private key. */
+  readonly passphrase?: string | undefined;
+}
 
 export interface CredentialRecord {
   /** Schema version of this record. */
@@ -30,6 +48,8 @@ export interface CredentialRecord {
   readonly clientSecret?: string | undefined;
   /** Extra token-response data worth keeping (e.g. an OIDC ID token for logout hints). */
   readonly data?: Readonly<Record<string, string>>;
+  /** `jwt` records: the key that signs each new assertion; kept only here, never in the config. */
+  readonly jwtKey?: JwtKeyMaterial | undefined;
 }
 
 /** What `status` may show about a store; never a secret. */

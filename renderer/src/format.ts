@@ -1,7 +1,15 @@
 // Words the window uses for providers, tokens and times.
 import type { ProfileView } from '../../preload/api.js';
 
-const PROVIDERS: Record<string, string> = { dropbox: 'Dropbox', box: 'Box', oidc: 'OpenID Connect', sandbox: 'Sandbox (local test provider)', none: 'Not chosen' };
+const PROVIDERS: Record<string, string> = {
+  dropbox: 'Dropbox',
+  box: 'Box',
+  'box-jwt': 'Box (server auth)',
+  'box-developer-token': 'Box (developer token)',
+  oidc: 'OpenID Connect',
+  sandbox: 'Sandbox (local test provider)',
+  none: 'Not chosen',
+};
 
 export function providerLabel(provider: string): string {
   return PROVIDERS[provider] ?? provider;
@@ -18,13 +26,16 @@ export function formatTime(iso: string, now = new Date()): string {
   return new Intl.DateTimeFormat(undefined, sameDay ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
+const TOKEN_KINDS: Record<NonNullable<ProfileView['token']>['kind'], string> = {
+  offline: 'Renews itself (refresh token)',
+  online: 'Short-lived, cannot renew itself',
+  legacy: 'Long-lived access token',
+  jwt: "Renewed with the app's signing key (server auth)",
+  developer: 'Developer token: lasts 60 minutes, then link again',
+};
+
 export function tokenDescription(token: NonNullable<ProfileView['token']>): string {
-  const kind =
-    token.kind === 'offline'
-      ? 'Renews itself (refresh token)'
-      : token.kind === 'online'
-        ? 'Short-lived, cannot renew itself'
-        : 'Long-lived access token';
+  const kind = TOKEN_KINDS[token.kind] ?? token.kind;
   return token.expiresAt ? `${kind}; current access token valid until ${formatTime(token.expiresAt)}` : kind;
 }
 

@@ -17,7 +17,7 @@ afterEach(async () => {
 
 describe('the desktop entry', () => {
   it('starts the AppImage when there is one, hidden', () => {
-    const command = autostartCommand({ env: { APPIMAGE: '/home/a/Apps/authtray 1.0.AppImage' }, execPath: '/tmp/.mount_x/authtray', isPackaged: true, appPath: '/tmp/.mount_x/resources/app.asar' });
+    const command = autostartCommand({ env: { APPIMAGE: '/home/a/Apps/authtray 1.0.AppImage' }, execPath: '/tmp/.mount_x/authtray', isPackaged: true, entry: '/tmp/.mount_x/resources/app.asar/dist/app/main.js' });
     expect(command).toEqual(['/home/a/Apps/authtray 1.0.AppImage', '--hidden']);
     expect(autostartEntry({ command })).toBe(
       [
@@ -35,11 +35,11 @@ describe('the desktop entry', () => {
     );
   });
 
-  it('starts the executable when packaged (deb), Electron with the app folder from source', () => {
-    expect(autostartCommand({ env: {}, execPath: '/opt/authtray/authtray', isPackaged: true, appPath: '/opt/authtray/resources/app.asar' })).toEqual(['/opt/authtray/authtray', '--hidden']);
-    expect(autostartCommand({ env: {}, execPath: '/src/node_modules/electron/dist/electron', isPackaged: false, appPath: '/src' })).toEqual([
+  it('starts the executable when packaged (deb), Electron with the main script from source', () => {
+    expect(autostartCommand({ env: {}, execPath: '/opt/authtray/authtray', isPackaged: true, entry: '/opt/authtray/resources/app.asar/dist/app/main.js' })).toEqual(['/opt/authtray/authtray', '--hidden']);
+    expect(autostartCommand({ env: {}, execPath: '/src/node_modules/electron/dist/electron', isPackaged: false, entry: '/src/dist/app/main.js' })).toEqual([
       '/src/node_modules/electron/dist/electron',
-      '/src',
+      '/src/dist/app/main.js',
       '--hidden',
     ]);
   });

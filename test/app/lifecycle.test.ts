@@ -19,10 +19,10 @@ const PAGE = '/opt/authtray/dist/renderer/index.html';
 function options(extra: Partial<StartOptions> = {}): StartOptions {
   return {
     argv: ['/opt/authtray/authtray'],
-    env: { XDG_CONFIG_HOME: join(fx.home, 'xdg') },
+    env: { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg') },
     platform: 'linux',
     execPath: '/opt/authtray/authtray',
-    paths: { preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, trayIcon: '/opt/authtray/assets/tray/tray.png' },
+    paths: { entry: '/opt/authtray/dist/app/main.js', preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, trayIcon: '/opt/authtray/assets/tray/tray.png' },
     sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
     accounts: new Accounts({ home: fx.home, store: 'plaintext' }),
     ...extra,
@@ -65,6 +65,8 @@ describe('start-up', () => {
     const fake = fakeElectron();
     await start(fake);
     const win = fake.windows[0]!;
+    // Chromium's files beside authtray's (not over config.json), set before the instance lock.
+    expect(fake.app.paths).toEqual({ name: 'authtray', userData: join(fx.home, 'electron'), beforeLock: true });
     expect(win.options.webPreferences).toMatchObject({ preload: '/opt/authtray/dist/app/preload.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
     expect(win.loaded).toBe(PAGE);
     expect(win.visible).toBe(true);
@@ -162,7 +164,7 @@ describe('IPC, events and the tray menu', () => {
 
   it('"Start at login" writes the XDG entry and the checkbox then reads it back', async () => {
     const fake = fakeElectron({ isPackaged: true });
-    const running = await start(fake, { env: { XDG_CONFIG_HOME: join(fx.home, 'xdg'), APPIMAGE: '/home/a/authtray.AppImage' } });
+    const running = await start(fake, { env: { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg'), APPIMAGE: '/home/a/authtray.AppImage' } });
     expect(fake.trays[0]!.item('Start at login').checked).toBe(false);
     click(fake.trays[0]!.item('Start at login'), true);
     await waitFor(() => fake.trays[0]!.item('Start at login').checked === true, 'the checkbox to follow the OS');

@@ -40,6 +40,8 @@ describe('dist/app/main.js', () => {
       expect(report.handled.sort()).toEqual([...CHANNELS].sort());
       expect(report.permissionsDenied).toBe(true);
       expect(report.shown).toBe(true);
+      expect(report.name).toBe('authtray');
+      expect(report['path:userData']).toBe(join(home, 'electron'));
       // Run from source: the sandbox is offered; AUTHTRAY_STORE=plaintext puts new links under AUTHTRAY_HOME.
       expect(report.appInfo).toEqual({
         ok: true,
@@ -68,9 +70,10 @@ describe('electron-builder.yml', () => {
       .map((line) => line.replace(/^ {2}- /, '').replace(/^'|'$/g, ''));
   };
 
-  it('packs what the entry point loads, with package.json pointing at it', () => {
+  it('packs what the entry point loads, and makes the main script the packaged app\'s entry', () => {
     expect(list('files')).toEqual(expect.arrayContaining(['dist/app/**', 'dist/renderer/**', 'assets/tray/**', 'package.json']));
-    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).main).toBe('dist/app/main.js');
+    // package.json's own `main` is the library entry.
+    expect(config).toMatch(/^extraMetadata:\n {2}main: dist\/app\/main\.js$/m);
   });
 
   it('keeps the keyring binding out of the asar archive, and names every target', () => {

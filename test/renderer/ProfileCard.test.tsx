@@ -77,6 +77,16 @@ describe('linked', () => {
     expect(screen.getByRole('note', { name: 'Plain-text storage' }).textContent).toMatch(/Anyone who can read that store can use these credentials/);
   });
 
+  it('names Box server-auth and developer-token links and their tokens', () => {
+    card({ ...linkedInKeyring, provider: 'box-jwt', token: { kind: 'jwt', expiresAt: null } });
+    expect(detail('Provider')).toBe('Box (server auth)');
+    expect(detail('Token')).toBe("Renewed with the app's signing key (server auth)");
+    cleanup();
+    card({ ...linkedInKeyring, provider: 'box-developer-token', token: { kind: 'developer', expiresAt: null } });
+    expect(detail('Provider')).toBe('Box (developer token)');
+    expect(detail('Token')).toBe('Developer token: lasts 60 minutes, then link again');
+  });
+
   it('Unlink asks first; Keep linked does nothing; Unlink unlinks', async () => {
     const { calls, events, user } = card(linked);
     await user.click(screen.getByRole('button', { name: 'Unlink…' }));

@@ -10,6 +10,9 @@
  * - Dev login pages accept any user name; `test/support/login.ts` drives them over HTTP.
  * - Revocation and introspection are on; a rotated refresh token used again revokes the grant.
  * - `stats` counts the requests it served, by path and by grant type, for the tests and benchmarks.
+ * - Box server auth and downscoping (box.ts): a Box JWT app (`authtray-box-jwt`, its RSA key pair in
+ *   the data directory), the JWT-bearer and token-exchange grants, and Box's token URL
+ *   `/box/oauth2/token`; `boxJwt.settings(passphrase)` gives what the Box console would hand out.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -18,6 +21,20 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { FileAdapterStore } from './adapter.js';
+import {
+  BOX_DOWNSCOPE_SCOPES,
+  BOX_JWT_APP,
+  BOX_TOKEN_PATH,
+  TOKEN_EXCHANGE,
+  boxClients,
+  boxConsoleSettings,
+  boxTokenEndpoints,
+  loadOrCreateBoxJwtKeys,
+  registerBoxGrants,
+  saveGrant,
+  type BoxConsoleSettings,
+  type BoxJwtKeys,
+} from './box.js';
 
 /** Clients registered on the sandbox; secrets here are test fixtures, valid only on this machine. */
 export const SANDBOX_CLIENTS = {
@@ -25,6 +42,7 @@ export const SANDBOX_CLIENTS = {
   confidential: { clientId: 'authtray-sandbox-confidential', clientSecret: 'sandbox-confidential-secret' },
   dropbox: { clientId: 'authtray-dropbox' },
   box: { clientId: 'authtray-box', clientSecret: 'sandbox-box-secret' },
+  boxJwt: BOX_JWT_APP,
 } as const;
 
 /** Used by the sandbox itself (introspection for the tests); its requests are not counted. */
@@ -75,6 +93,10 @@ export interface Sandbox {
   holdNextTokenRequest(): { arrived: Promise<void>; release(): void };
   /** RFC 7662 introspection of an access or refresh token, as a resource server would ask. */
   introspect(token: string): Promise<Introspection>;
+  /** The Box JWT app: its key pair, and Box-console settings with the private key encrypted by `passphrase`. */
+  readonly boxJwt: { keys: BoxJwtKeys; settings(passphrase: string, privateKeyPem?: string): BoxConsoleSettings };
+  /** A Box developer token for `login`: an access token of the Box app, made "in the console". */
+  developerToken(login: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -115,7 +137,7 @@ const native = (extra: Partial<ClientMetadata>): ClientMetadata => ({
   client_id: '',
   application_type: 'native',
   redirect_uris: [LOOPBACK],
-  grant_types: ['authorization_code', 'refresh_token'],
+  grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE],
   response_types: ['code'],
   token_endpoint_auth_method: 'none',
   ...extra,
@@ -134,6 +156,7 @@ const CLIENTS: ClientMetadata[] = [
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
   },
+  ...boxClients(),
 ];
 
 /** What the Dropbox and Box apps are "configured" with, granted when a request names no scope. */
@@ -159,7 +182,7 @@ function configuration(store: FileAdapterStore, keys: ReturnType<typeof loadOrCr
       claims: async () => ({ ...accountOf(id), email_verified: true }),
     }),
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'account_info.read', 'files.content.read', 'root_readwrite'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'account_info.read', 'files.content.read', 'root_readwrite', ...BOX_DOWNSCOPE_SCOPES],
     features: {
       devInteractions: { enabled: true },
       // A client revokes only its own tokens; only the sandbox's own introspector (or the token's
@@ -269,6 +292,7 @@ function providerApis(provider: Provider, store: FileAdapterStore) {
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   mkdirSync(options.dataDir, { recursive: true });
   const keys = loadOrCreateKeys(options.dataDir);
+  const boxKeys = loadOrCreateBoxJwtKeys(options.dataDir);
   const store = new FileAdapterStore(join(options.dataDir, 'models'));
 
   // Bind first: the issuer must carry the real port.
@@ -322,6 +346,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     return next();
   });
   provider.use(providerApis(provider, store));
+  provider.use(boxTokenEndpoints());
+  registerBoxGrants(provider, boxKeys, [`${issuer}/token`, `${issuer}${BOX_TOKEN_PATH}`]);
   // Plain http on loopback: tell oidc-provider the connection is what it is.
   provider.proxy = false;
 
@@ -353,6 +379,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       });
       if (!response.ok) throw new Error(`introspection failed: HTTP ${response.status}`);
       return (await response.json()) as Introspection;
+    },
+    boxJwt: { keys: boxKeys, settings: (passphrase, privateKeyPem) => boxConsoleSettings(boxKeys, passphrase, privateKeyPem) },
+    async developerToken(login) {
+      const client = (await provider.Client.find(SANDBOX_CLIENTS.box.clientId))!;
+      const grantId = await saveGrant(provider, login, client.clientId, 'root_readwrite');
+      const token = new provider.AccessToken({ accountId: login, client, grantId, gty: 'developer_token', scope: 'root_readwrite' });
+      return token.save();
     },
     async close() {
       server.closeAllConnections();

@@ -126,7 +126,14 @@ export class FakeSession {
 
 export interface FakeElectron {
   parts: ElectronParts;
-  app: EventEmitter & { quitCalls: number; lock: boolean; loginItems: { openAtLogin: boolean; wasOpenedAtLogin: boolean; lastSet: unknown }; dockHidden: boolean };
+  app: EventEmitter & {
+    quitCalls: number;
+    lock: boolean;
+    loginItems: { openAtLogin: boolean; wasOpenedAtLogin: boolean; lastSet: unknown };
+    dockHidden: boolean;
+    /** What setName / setPath('userData') were given, and whether before the instance lock was asked. */
+    paths: { name?: string; userData?: string; beforeLock?: boolean };
+  };
   handlers: Map<string, Handler>;
   session: FakeSession;
   opened: string[];
@@ -135,13 +142,15 @@ export interface FakeElectron {
   trays: FakeTray[];
 }
 
-export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean; appPath?: string } = {}): FakeElectron {
+export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } = {}): FakeElectron {
   FakeBrowserWindow.created.length = 0;
   FakeTray.created.length = 0;
   const app = Object.assign(new EventEmitter(), {
     quitCalls: 0,
     lock: options.lock ?? true,
     dockHidden: false,
+    locked: false,
+    paths: {} as { name?: string; userData?: string; beforeLock?: boolean },
     loginItems: { openAtLogin: false, wasOpenedAtLogin: false, lastSet: null as unknown },
   });
   const handlers = new Map<string, Handler>();
@@ -149,7 +158,16 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean; ap
   const opened: string[] = [];
   const clipboard: string[] = [];
   const appApi = {
-    requestSingleInstanceLock: () => app.lock,
+    requestSingleInstanceLock: () => {
+      app.locked = true;
+      return app.lock;
+    },
+    setName: (name: string) => void (app.paths.name = name),
+    setPath: (name: string, path: string) => {
+      if (name !== 'userData') throw new Error(`unexpected setPath(${name})`);
+      app.paths.userData = path;
+      app.paths.beforeLock = !app.locked;
+    },
     quit: () => {
       app.quitCalls++;
       app.emit('before-quit');
@@ -157,7 +175,6 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean; ap
     on: (event: string, listener: (...args: unknown[]) => void) => app.on(event, listener),
     whenReady: () => Promise.resolve(),
     isPackaged: options.isPackaged ?? false,
-    getAppPath: () => options.appPath ?? '/opt/authtray',
     getLoginItemSettings: () => ({ openAtLogin: app.loginItems.openAtLogin, wasOpenedAtLogin: app.loginItems.wasOpenedAtLogin }),
     setLoginItemSettings: (settings: { openAtLogin: boolean }) => {
       app.loginItems.openAtLogin = settings.openAtLogin;
