@@ -67,8 +67,11 @@ export interface ProfileView {
 export interface AppInfo {
   /** Offered only when run from source: the local sandbox provider (`npm run sandbox`). */
   sandbox: { issuer: string } | null;
-  /** Where a new link's credentials will be kept: the window warns first when that is plain text. */
-  newLinkStore: StoreView;
+  /**
+   * Where a new link's credentials will be kept: the window warns first when that is plain text.
+   * Null when that cannot be told now (a locked keyring): linking then fails and says why.
+   */
+  newLinkStore: StoreView | null;
 }
 
 export interface LinkRequest {

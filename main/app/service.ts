@@ -49,12 +49,17 @@ export class AppService {
     this.#unsubscribe = this.#accounts.onStatusChanged(() => this.#schedule());
   }
 
-  /** What the window needs to know before the first link (a locked keyring fails here, as a link would). */
+  /** What the window needs to know before the first link. */
   async info(): Promise<AppInfo> {
-    const store = await this.#accounts.newLinkStore();
+    // A keyring that cannot be used now (locked) is reported by the profiles and by linking itself;
+    // it never falls back to plain text, so there is nothing to warn about here.
+    const store = await this.#accounts.newLinkStore().catch((err: unknown) => {
+      if (err instanceof AuthtrayError && err.code === ErrorCodes.KEYRING_ACCESS) return null;
+      throw err;
+    });
     return {
       sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer },
-      newLinkStore: { backend: store.backend, location: store.location, secure: store.secure },
+      newLinkStore: store && { backend: store.backend, location: store.location, secure: store.secure },
     };
   }
 

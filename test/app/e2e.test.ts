@@ -5,52 +5,30 @@
  * provider down then Retry, needs relink, unlink. A screenshot of each state goes to
  * test-output/app/; axe-core checks each state; nothing secret reaches the page or the wire.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
 import { AppService } from '../../main/app/service.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
-import { buildRenderer, startBridge, type Bridge } from '../support/bridge.js';
 import { revokeAtProvider, storedRecord, waitFor } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** What this machine's Chromium needs (TESTING.md); Playwright adds --headless and --no-sandbox. */
-const CHROMIUM_FLAGS = ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = fileURLToPath(new URL('../../test-output/app/', import.meta.url));
+import { openWindow, type AppWindow } from '../support/window.js';
 
 let sandbox: Sandbox;
 let sandboxData: string;
 let home: string;
-let rendererDir: string;
-let bridge: Bridge;
-let browser: Browser;
+let win: AppWindow;
 let page: Page;
 const opened: string[] = [];
 const copied: string[] = [];
 const secrets = new Map<string, string>();
-let axeSource: string;
 
-async function shot(name: string) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** axe-core on the page as it is now; no violations allowed. */
-async function expectAccessible(state: string) {
-  // In-page code goes as strings: it runs in the browser, not under this file's Node types.
-  if (!(await page.evaluate("'axe' in window"))) await page.evaluate(axeSource);
-  const violations = await page.evaluate<string[]>(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
-    r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`);
-  expect(violations, `axe violations in state "${state}"`).toEqual([]);
-}
-
-const card = (heading: string | RegExp) => page.getByRole('article').filter({ has: page.getByRole('heading', { level: 2, name: heading }) });
+const shot = (name: string) => win.shot(name);
+const expectAccessible = (state: string) => win.expectAccessible(state);
+const card = (heading: string | RegExp) => win.card(heading);
 
 async function addAccount(profile: string) {
   await page.getByRole('button', { name: 'Add account' }).click();
@@ -65,14 +43,9 @@ async function keepSecretsOf(profile: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`These tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (it is in .ci/apt-packages.txt).`);
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  await mkdir(SHOTS, { recursive: true });
   sandboxData = await mkdtemp(join(tmpdir(), 'authtray-e2e-sandbox-'));
   home = await mkdtemp(join(tmpdir(), 'authtray-e2e-home-'));
-  rendererDir = await mkdtemp(join(tmpdir(), 'authtray-e2e-renderer-'));
   sandbox = await startSandbox({ dataDir: sandboxData });
-  await buildRenderer(rendererDir);
   const service = new AppService({
     accounts: new Accounts({ home, store: 'plaintext' }),
     sandbox: { issuer: sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
@@ -80,17 +53,14 @@ beforeAll(async () => {
     openExternal: async (url) => void opened.push(url),
     copyText: (text) => void copied.push(text),
   });
-  bridge = await startBridge({ rendererDir, service });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-  page = await browser.newPage({ viewport: { width: 480, height: 760 }, colorScheme: 'light' });
-  await page.goto(bridge.url);
+  win = await openWindow(service);
+  page = win.page;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await bridge?.close();
+  await win?.close();
   await sandbox?.close();
-  for (const dir of [sandboxData, home, rendererDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  for (const dir of [sandboxData, home]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('the window in Chromium', { timeout: 60_000 }, () => {
@@ -252,7 +222,7 @@ describe('the window in Chromium', { timeout: 60_000 }, () => {
   it('no token or secret reached the page or crossed the bridge (SECURITY #10)', async () => {
     expect(secrets.size).toBeGreaterThanOrEqual(4);
     const html = await page.content();
-    const wire = bridge.wire.join('\n');
+    const wire = win.bridge.wire.join('\n');
     expect(wire).toContain('Bob Example');
     for (const [name, value] of secrets) {
       expect(html.includes(value), `${name} in the page`).toBe(false);

@@ -74,6 +74,10 @@ describe('LinkForm', () => {
     cleanup();
     form({ info: KEYRING });
     expect(screen.queryByRole('note', { name: 'Plain-text storage' })).toBeNull();
+    cleanup();
+    // Unknown now (a locked keyring): linking will fail and say why; it never falls back to plain text.
+    form({ info: { ...KEYRING, newLinkStore: null } });
+    expect(screen.queryByRole('note', { name: 'Plain-text storage' })).toBeNull();
   });
 
   it('another account asks for a profile name', async () => {

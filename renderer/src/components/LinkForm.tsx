@@ -137,7 +137,7 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
           </p>
         </div>
       )}
-      {!info.newLinkStore.secure && <PlaintextWarning backend={info.newLinkStore.backend} location={info.newLinkStore.location} future />}
+      {info.newLinkStore && !info.newLinkStore.secure && <PlaintextWarning backend={info.newLinkStore.backend} location={info.newLinkStore.location} future />}
       {error &&
         (retryable ? (
           <ErrorNotice error={error} busy={busy} onRetry={() => last && void submit(last)} onDismiss={() => setError(null)} />
