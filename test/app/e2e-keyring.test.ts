@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
-import { AppService } from '../../main/app/service.js';
-import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
+import { startSandbox, type Sandbox } from '../sandbox/provider.js';
+import { sandboxAppService } from '../support/fixtures.js';
 import { startSecretService, type SecretService } from '../support/keyring.js';
 import { approve } from '../support/login.js';
 import { openWindow, type AppWindow } from '../support/window.js';
@@ -36,14 +36,7 @@ beforeAll(async () => {
   sandboxData = await mkdtemp(join(tmpdir(), 'authtray-e2e-sandbox-'));
   home = await mkdtemp(join(tmpdir(), 'authtray-e2e-home-'));
   sandbox = await startSandbox({ dataDir: sandboxData });
-  const service = new AppService({
-    accounts: new Accounts({ home, store: 'keyring', keyring: { service: SERVICE } }),
-    sandbox: { issuer: sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-    allowLoopbackHttp: true,
-    openExternal: async () => {},
-    copyText: () => {},
-  });
-  win = await openWindow(service);
+  win = await openWindow(sandboxAppService(new Accounts({ home, store: 'keyring', keyring: { service: SERVICE } }), sandbox.issuer).service);
   page = win.page;
 }, 120_000);
 

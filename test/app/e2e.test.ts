@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
-import { AppService } from '../../main/app/service.js';
-import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
-import { revokeAtProvider, storedRecord, waitFor } from '../support/fixtures.js';
+import { startSandbox, type Sandbox } from '../sandbox/provider.js';
+import { revokeAtProvider, sandboxAppService, storedRecord, waitFor } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
 import { openWindow, type AppWindow } from '../support/window.js';
 
@@ -22,8 +21,8 @@ let sandboxData: string;
 let home: string;
 let win: AppWindow;
 let page: Page;
-const opened: string[] = [];
-const copied: string[] = [];
+let opened: string[] = [];
+let copied: string[] = [];
 const secrets = new Map<string, string>();
 
 const shot = (name: string) => win.shot(name);
@@ -46,14 +45,10 @@ beforeAll(async () => {
   sandboxData = await mkdtemp(join(tmpdir(), 'authtray-e2e-sandbox-'));
   home = await mkdtemp(join(tmpdir(), 'authtray-e2e-home-'));
   sandbox = await startSandbox({ dataDir: sandboxData });
-  const service = new AppService({
-    accounts: new Accounts({ home, store: 'plaintext' }),
-    sandbox: { issuer: sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-    allowLoopbackHttp: true,
-    openExternal: async (url) => void opened.push(url),
-    copyText: (text) => void copied.push(text),
-  });
-  win = await openWindow(service);
+  const desktop = sandboxAppService(new Accounts({ home, store: 'plaintext' }), sandbox.issuer);
+  opened = desktop.opened;
+  copied = desktop.copied;
+  win = await openWindow(desktop.service);
   page = win.page;
 }, 120_000);
 

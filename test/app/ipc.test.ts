@@ -9,27 +9,18 @@ import { AppService } from '../../main/app/service.js';
 import type { Channel, ProfileView, Result } from '../../preload/api.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { approve } from '../support/login.js';
-import { storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
+import { sandboxAppService, storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
 
 const fx = useSandbox();
 const APP_URL = 'file:///opt/authtray/resources/app.asar/dist/renderer/index.html';
 const OURS: SenderInfo = { fromOurWindow: true, isMainFrame: true, url: APP_URL };
 
 function setup(options: { allowLoopbackHttp?: boolean } = {}) {
-  const opened: string[] = [];
-  const copied: string[] = [];
   /** Every answer and event, as it would cross IPC: scanned for secrets. */
   const wire: string[] = [];
   const events: ProfileView[][] = [];
   const accounts = new Accounts({ home: fx.home, store: 'plaintext' });
-  const service = new AppService({
-    accounts,
-    sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-    allowLoopbackHttp: options.allowLoopbackHttp ?? true,
-    openExternal: async (url) => void opened.push(url),
-    copyText: (text) => void copied.push(text),
-    changeDelayMs: 5,
-  });
+  const { service, opened, copied } = sandboxAppService(accounts, fx.sandbox.issuer, { allowLoopbackHttp: options.allowLoopbackHttp, changeDelayMs: 5 });
   service.onChange((profiles) => {
     events.push(profiles);
     wire.push(JSON.stringify(profiles));

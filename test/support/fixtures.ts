@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import type { Accounts } from '../../main/accounts.js';
+import { AppService } from '../../main/app/service.js';
 import type { ProfileSettings } from '../../main/auth/providers.js';
 import { AuthtrayError } from '../../main/errors.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
@@ -93,4 +95,26 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, what:
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The browser's and the clipboard's side of an app service under test: what it was asked to open or copy. */
+export interface RecordedDesktop {
+  service: AppService;
+  opened: string[];
+  copied: string[];
+}
+
+/** An app service as run from source (the sandbox offered, its http page openable), recording the desktop calls. */
+export function sandboxAppService(accounts: Accounts, issuer: string, options: { allowLoopbackHttp?: boolean; changeDelayMs?: number } = {}): RecordedDesktop {
+  const opened: string[] = [];
+  const copied: string[] = [];
+  const service = new AppService({
+    accounts,
+    sandbox: { issuer, clientId: SANDBOX_CLIENTS.native.clientId },
+    allowLoopbackHttp: options.allowLoopbackHttp ?? true,
+    openExternal: async (url) => void opened.push(url),
+    copyText: (text) => void copied.push(text),
+    changeDelayMs: options.changeDelayMs,
+  });
+  return { service, opened, copied };
 }
