@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // Component tests (test/renderer/*.test.tsx) choose happy-dom with a `@vitest-environment` line.
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     globalSetup: ['test/support/build.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -10,4 +11,5 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
   },
+  oxc: { jsx: { runtime: 'automatic' } },
 });

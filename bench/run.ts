@@ -7,7 +7,8 @@
  * - `authtray token` with the keyring store, as a ratio to a bare `node` reading one Secret Service
  *   entry (target ≤ 1.25×);
  * - refresh requests when 8 processes × 100 callers hit an expired record: in plain text, in the
- *   keyring, and through a sealed Redis store from two hosts (target 1 each).
+ *   keyring, and through a sealed Redis store from two hosts (target 1 each);
+ * - the window's JavaScript, gzipped (target ≤ 80 KB; bench/renderer-size.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +24,7 @@ import { startSecretService, type SecretService } from '../test/support/keyring.
 import { approve, linkByPaste } from '../test/support/login.js';
 import { startRedis } from '../test/support/services.js';
 import { refreshStorm } from '../test/support/storm.js';
+import { rendererSizeFigure } from './renderer-size.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
@@ -190,6 +192,7 @@ async function main(): Promise<number> {
     } finally {
       await redis.stop();
     }
+    bench.add(await rendererSizeFigure());
   } finally {
     await sandbox.close();
     await keyring.close();

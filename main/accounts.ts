@@ -81,6 +81,21 @@ export interface LinkStarted {
   redirected: Promise<ProfileStatus> | null;
 }
 
+/** A link in progress, as the app shows it again after its window was reopened. Holds no secret. */
+export interface PendingLink {
+  profile: string;
+  provider: string;
+  url: string;
+  mode: RedirectMode;
+  redirectUri: string | null;
+  expiresAt: string;
+  /** A loopback listener of this process is waiting for the browser. */
+  waiting: boolean;
+}
+
+/** Called with the profile whose status may have changed (link, finish, cancel, unlink, refresh, needs relink). */
+export type StatusListener = (profile: string) => void;
+
 export interface UnlinkResult {
   revoked: boolean;
   warning: string | null;
@@ -101,6 +116,7 @@ export class Accounts {
   readonly #fileLock: FileRefreshLock;
   /** Client secrets of links in progress: memory only, never in the pending file. */
   readonly #secrets = new Map<string, string>();
+  readonly #statusListeners = new Set<StatusListener>();
 
   constructor(options: AccountsOptions) {
     this.#options = options;
@@ -174,11 +190,13 @@ export class Accounts {
     if (options.clientSecret) this.#secrets.set(profile, options.clientSecret);
     if (listener) {
       this.#listeners.set(profile, listener);
-      listener.result.then(
-        () => this.#listeners.delete(profile),
-        () => this.#listeners.delete(profile),
-      );
+      const done = () => {
+        if (this.#listeners.get(profile) === listener) this.#listeners.delete(profile);
+        this.#changed(profile);
+      };
+      listener.result.then(done, done);
     }
+    this.#changed(profile);
     return {
       profile,
       url: url.href,
@@ -232,6 +250,60 @@ export class Accounts {
   async abandonLink(profile: string): Promise<void> {
     this.cancelLink(profile);
     await this.#pending.delete(profile);
+    this.#changed(profile);
+  }
+
+  /**
+   * The link in progress for `profile`, or null (none, or expired). The URL is rebuilt from the
+   * stored pending authorization, so a reopened window can show it again.
+   */
+  async pendingLink(profile: string): Promise<PendingLink | null> {
+    assertProfileName(profile);
+    const pending = await this.#pending.get(profile);
+    if (!pending || pending.expiresAt <= this.#deps.now()) return null;
+    const [{ resolveProvider }, { authorizationUrl }] = await Promise.all([providers(), flow()]);
+    const provider = await resolveProvider(pending.settings, this.#deps);
+    return {
+      profile,
+      provider: pending.settings.sandbox ? 'sandbox' : pending.settings.provider,
+      url: (await authorizationUrl(provider, pending)).href,
+      mode: pending.mode,
+      redirectUri: pending.redirectUri,
+      expiresAt: new Date(pending.expiresAt).toISOString(),
+      waiting: this.#listeners.has(profile),
+    };
+  }
+
+  /** Every link in progress, by profile name. */
+  async pendingLinks(): Promise<PendingLink[]> {
+    const names = ((await this.#pending.list?.()) ?? []).sort();
+    // One unreadable attempt (settings no provider accepts) must not hide the others.
+    const links = await Promise.all(names.map((name) => this.pendingLink(name).catch(() => null)));
+    return links.filter((link): link is PendingLink => link !== null);
+  }
+
+  /**
+   * Where a new link's credentials would be stored, as `startLink` would choose (the app warns before
+   * a secret goes to plain text). A locked keyring throws KeyringAccessError, as linking would.
+   */
+  async newLinkStore(): Promise<StoreInfo> {
+    return (await this.#backends.choose(this.#storeChoice)).store.info;
+  }
+
+  /** Subscribes to status changes; returns the unsubscribe function. */
+  onStatusChanged(listener: StatusListener): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  #changed(profile: string): void {
+    for (const listener of this.#statusListeners) {
+      try {
+        listener(profile);
+      } catch {
+        // A listener's failure is its own; the others and the caller carry on.
+      }
+    }
   }
 
   /** Two provider requests: the token exchange, then the account. */
@@ -266,6 +338,7 @@ export class Accounts {
     this.#secrets.delete(profile);
     // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
     if (!fromListener) this.#listeners.get(profile)?.cancel();
+    this.#changed(profile);
     return status;
   }
 
@@ -374,7 +447,10 @@ export class Accounts {
       lock: this.#lockFor(store),
       refreshMarginMs: this.#options.refreshMarginMs,
       onNeedsRelink: () => this.#markNeedsRelink(profile),
-      onTokens: this.#options.onTokens && ((record) => this.#options.onTokens!(profile, record)),
+      onTokens: (record) => {
+        this.#changed(profile);
+        return this.#options.onTokens?.(profile, record);
+      },
       onClose,
     });
   }
@@ -417,6 +493,7 @@ export class Accounts {
     // A fleet learns it too: every host would otherwise try the dead grant again.
     const store = config && this.#backends.open(config.store.backend);
     if (config && store?.saveProfile) await store.saveProfile(profile, { ...config, needsRelink: true });
+    this.#changed(profile);
   }
 
   /**
@@ -452,6 +529,7 @@ export class Accounts {
       }
     });
     this.#sessions.delete(profile);
+    this.#changed(profile);
     return { from: from.info, to: target.store.info };
   }
 
@@ -491,6 +569,7 @@ export class Accounts {
     });
     await this.#pending.delete(profile);
     this.#sessions.delete(profile);
+    this.#changed(profile);
     return { revoked: record !== null && warning === null, warning };
   }
 
@@ -528,7 +607,9 @@ export class Accounts {
     const chosen = await this.#backendForLink(profile);
     if (chosen.fallbackWarning) this.#warn(chosen.fallbackWarning);
     await this.abandonLink(profile);
-    return this.#saveLink(profile, linked, chosen.backend);
+    const status = await this.#saveLink(profile, linked, chosen.backend);
+    this.#changed(profile);
+    return status;
   }
 }
 

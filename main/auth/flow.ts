@@ -32,32 +32,36 @@ export async function buildAuthorization(
   provider: Provider,
   options: { profile: string; mode: RedirectMode; redirectUri: string | null; now: number },
 ): Promise<StartedAuthorization> {
-  const state = oauth.generateRandomState();
-  const codeVerifier = provider.usesPkce ? oauth.generateRandomCodeVerifier() : null;
+  const pending: PendingAuthorization = {
+    profile: options.profile,
+    settings: provider.settings,
+    state: oauth.generateRandomState(),
+    codeVerifier: provider.usesPkce ? oauth.generateRandomCodeVerifier() : null,
+    redirectUri: options.redirectUri,
+    mode: options.mode,
+    createdAt: options.now,
+    expiresAt: options.now + PENDING_TTL_MS,
+  };
+  return { url: await authorizationUrl(provider, pending), pending };
+}
+
+/**
+ * The authorization URL of a pending authorization. Deterministic (the PKCE challenge is derived
+ * from the verifier), so the app can show the same URL again after its window was reopened.
+ */
+export async function authorizationUrl(provider: Provider, pending: Pick<PendingAuthorization, 'state' | 'codeVerifier' | 'redirectUri'>): Promise<URL> {
   const url = new URL(provider.as.authorization_endpoint!);
   const params = url.searchParams;
   params.set('client_id', provider.client.client_id);
   params.set('response_type', 'code');
-  if (options.redirectUri) params.set('redirect_uri', options.redirectUri);
-  params.set('state', state);
-  if (codeVerifier) {
-    params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
+  if (pending.redirectUri) params.set('redirect_uri', pending.redirectUri);
+  params.set('state', pending.state);
+  if (pending.codeVerifier) {
+    params.set('code_challenge', await oauth.calculatePKCECodeChallenge(pending.codeVerifier));
     params.set('code_challenge_method', 'S256');
   }
   for (const [key, value] of Object.entries(provider.authorizationParameters())) params.set(key, value);
-  return {
-    url,
-    pending: {
-      profile: options.profile,
-      settings: provider.settings,
-      state,
-      codeVerifier,
-      redirectUri: options.redirectUri,
-      mode: options.mode,
-      createdAt: options.now,
-      expiresAt: options.now + PENDING_TTL_MS,
-    },
-  };
+  return url;
 }
 
 /** What came back from the user or the browser, parsed but not yet trusted. */

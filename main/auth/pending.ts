@@ -3,9 +3,9 @@
  * code (python-oauth2's auth-code store, Dropbox's CSRF token in the session). Kept outside the
  * process so a second CLI run, or the app after its window was closed, can finish the link.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertProfileName } from '../store/profile-name.js';
+import { assertProfileName, isProfileName } from '../store/profile-name.js';
 import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from '../store/atomic.js';
 import type { ProfileSettings, RedirectMode } from './providers.js';
 
@@ -32,6 +32,8 @@ export interface PendingStore {
   get(profile: string): Promise<PendingAuthorization | null>;
   put(pending: PendingAuthorization): Promise<void>;
   delete(profile: string): Promise<void>;
+  /** Profiles with a pending authorization (expired ones included); the app lists links in progress. */
+  list?(): Promise<string[]>;
 }
 
 export class MemoryPendingStore implements PendingStore {
@@ -44,6 +46,9 @@ export class MemoryPendingStore implements PendingStore {
   }
   async delete(profile: string) {
     this.#items.delete(profile);
+  }
+  async list() {
+    return [...this.#items.keys()];
   }
 }
 
@@ -80,5 +85,17 @@ export class FilePendingStore implements PendingStore {
 
   async delete(profile: string): Promise<void> {
     await rm(this.#path(profile), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    // Temp files of an atomic write end differently; anything that is not a valid name is not ours.
+    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter((n) => isProfileName(n));
   }
 }

@@ -1,0 +1,30 @@
+// The Electron entry point (bundled to dist/app/main.js): the real Electron objects into startApp.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, session, shell, Tray } from 'electron';
+import { SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../cli/main.js';
+import { startApp } from './lifecycle.js';
+
+// dist/app/main.js → the folder holding dist/ and assets/ (the project, or app.asar when packaged).
+const entry = fileURLToPath(import.meta.url);
+const root = join(entry, '..', '..', '..');
+startApp(
+  { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, nativeImage, defaultSession: () => session.defaultSession },
+  {
+    argv: process.argv,
+    env: process.env,
+    platform: process.platform,
+    execPath: process.execPath,
+    sandbox: { issuer: process.env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER, clientId: SANDBOX_CLIENT_ID },
+    paths: {
+      entry,
+      preload: join(root, 'dist', 'app', 'preload.cjs'),
+      page: join(root, 'dist', 'renderer', 'index.html'),
+      trayIcon: join(root, 'assets', 'tray', process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png'),
+    },
+  },
+).catch((err: unknown) => {
+  // Start-up fails before any credential is read: the message is safe to show, the object is not dumped.
+  process.stderr.write(`authtray could not start: ${err instanceof Error ? `${err.name}: ${err.message}` : 'unknown failure'}\n`);
+  app.quit();
+});

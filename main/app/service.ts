@@ -1,0 +1,255 @@
+/**
+ * What the window and the tray need from the accounts service, with no Electron in it, so the
+ * browser tests run it for real behind their loopback bridge: profile views (status, link in
+ * progress, latest problem), links started from the form, the browser's redirect watched, the
+ * authorization URL opened or copied through injected functions, and one change feed.
+ */
+import type { Accounts, PendingLink } from '../accounts.js';
+import { defaultAuthDeps } from '../auth/deps.js';
+import type { ProfileSettings } from '../auth/providers.js';
+import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
+import type { ProfileConfig } from '../store/config.js';
+import type { ApiError, AppInfo, LinkRequest, PendingLinkView, ProfileView, UnlinkView } from '../../preload/api.js';
+import { isAllowedExternalUrl } from './security.js';
+
+export interface AppServiceOptions {
+  accounts: Accounts;
+  /** The local sandbox provider, offered only when run from source; null when packaged. */
+  sandbox: { issuer: string; clientId: string } | null;
+  /** Opens a URL in the system browser (Electron: `shell.openExternal`). */
+  openExternal(url: string): Promise<void>;
+  /** Puts text on the clipboard (Electron: `clipboard.writeText`). */
+  copyText(text: string): void;
+  /** Lets `http://127.0.0.1` authorization pages open: the sandbox, when run from source. */
+  allowLoopbackHttp: boolean;
+  /** Coalesces bursts of changes into one update (ms). */
+  changeDelayMs?: number;
+}
+
+/** A message that never carries anything but our own words: unknown errors are not described. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof AuthtrayError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: 'Something unexpected went wrong in authtray. Try again; if it persists, restart authtray and report it.' };
+}
+
+const needsSecret = (settings: ProfileSettings | undefined) => settings?.provider === 'box' || settings?.confidential === true;
+
+export class AppService {
+  readonly #options: AppServiceOptions;
+  readonly #accounts: Accounts;
+  /** The latest problem per profile that no call could report: a failed browser redirect. */
+  readonly #errors = new Map<string, ApiError>();
+  readonly #listeners = new Set<(profiles: ProfileView[]) => void>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #unsubscribe: () => void;
+
+  constructor(options: AppServiceOptions) {
+    this.#options = options;
+    this.#accounts = options.accounts;
+    this.#unsubscribe = this.#accounts.onStatusChanged(() => this.#schedule());
+  }
+
+  /** What the window needs to know before the first link. */
+  async info(): Promise<AppInfo> {
+    // A keyring that cannot be used now (locked) is reported by the profiles and by linking itself;
+    // it never falls back to plain text, so there is nothing to warn about here.
+    const store = await this.#accounts.newLinkStore().catch((err: unknown) => {
+      if (err instanceof AuthtrayError && err.code === ErrorCodes.KEYRING_ACCESS) return null;
+      throw err;
+    });
+    return {
+      sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer },
+      newLinkStore: store && { backend: store.backend, location: store.location, secure: store.secure },
+    };
+  }
+
+  /** Every profile: linked ones, links in progress and profiles with a problem to show. */
+  async profiles(): Promise<ProfileView[]> {
+    const [config, pending] = await Promise.all([this.#accounts.config.read(), this.#accounts.pendingLinks()]);
+    const pendingBy = new Map(pending.map((p) => [p.profile, p]));
+    const names = [...new Set([...Object.keys(config.profiles), ...pendingBy.keys(), ...this.#errors.keys()])].sort();
+    return Promise.all(names.map((name) => this.#view(name, config.profiles[name], pendingBy.get(name) ?? null)));
+  }
+
+  async #view(profile: string, config: ProfileConfig | undefined, pending: PendingLink | null): Promise<ProfileView> {
+    const settings = config?.settings ?? (pending ? ((await this.#accounts.pendingSettings(profile)) ?? undefined) : undefined);
+    const base = {
+      profile,
+      provider: config ? providerName(config.settings) : (pending?.provider ?? 'none'),
+      needsClientSecret: needsSecret(settings),
+      pending: pending && pendingView(pending),
+      error: this.#errors.get(profile) ?? null,
+    };
+    try {
+      const status = await this.#accounts.status(profile);
+      return {
+        ...base,
+        linked: status.linked,
+        needsRelink: status.needsRelink,
+        account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email },
+        token: status.token && { kind: status.token.kind, expiresAt: status.token.expiresAt },
+        store: status.store && { backend: status.store.backend, location: status.store.location, secure: status.store.secure },
+      };
+    } catch (err) {
+      // The store could not be read (a locked keyring): show the profile with what to do.
+      return {
+        ...base,
+        linked: false,
+        needsRelink: config?.needsRelink ?? false,
+        account: config ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
+        token: null,
+        store: null,
+        error: toApiError(err),
+      };
+    }
+  }
+
+  /** One profile's view. */
+  async profile(profile: string): Promise<ProfileView> {
+    return (await this.profiles()).find((p) => p.profile === profile) ?? (await this.#view(profile, undefined, null));
+  }
+
+  #settings(request: LinkRequest, saved: ProfileSettings | undefined): ProfileSettings {
+    const clientId = request.clientId?.trim() || undefined;
+    const confidential = request.clientSecret ? true : undefined;
+    switch (request.provider) {
+      case undefined:
+        if (!saved) throw new UsageError(`Profile "${request.profile}" is new: choose a provider.`);
+        return saved;
+      case 'sandbox': {
+        const sandbox = this.#options.sandbox;
+        if (!sandbox) throw new UsageError('The sandbox provider is offered only when authtray runs from source.');
+        return { provider: 'oidc', clientId: clientId ?? sandbox.clientId, issuer: sandbox.issuer, sandbox: true, confidential };
+      }
+      case 'dropbox':
+      case 'box':
+      case 'oidc':
+        break;
+    }
+    if (!clientId) throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');
+    if (request.provider === 'dropbox') return { provider: 'dropbox', clientId };
+    if (request.provider === 'box') return { provider: 'box', clientId, confidential: true };
+    const issuer = request.issuer?.trim();
+    if (!issuer) throw new UsageError('Enter the issuer URL of your OpenID Connect provider, e.g. https://accounts.example.com.');
+    return { provider: 'oidc', clientId, issuer, confidential };
+  }
+
+  /**
+   * Starts a link from the form (or again with the saved settings). A loopback link's outcome
+   * arrives later: success as a status change, failure as the profile's `error`.
+   */
+  async startLink(request: LinkRequest): Promise<PendingLinkView> {
+    const saved = (await this.#accounts.config.read()).profiles[request.profile]?.settings;
+    const settings = this.#settings(request, saved);
+    if (needsSecret(settings) && !request.clientSecret) throw new UsageError('This client needs its client secret: enter it in the form.');
+    this.#errors.delete(request.profile);
+    const started = await this.#accounts.startLink(request.profile, settings, { clientSecret: request.clientSecret });
+    started.redirected?.catch((err: unknown) => {
+      // Cancelled means the user cancelled, finished by pasting, or started again: nothing to report.
+      if (err instanceof AuthtrayError && err.code === ErrorCodes.CANCELLED) return;
+      this.#errors.set(request.profile, toApiError(err));
+      this.#schedule();
+    });
+    return {
+      profile: started.profile,
+      provider: providerName(settings),
+      url: started.url,
+      mode: started.mode,
+      redirectUri: started.redirectUri,
+      expiresAt: started.expiresAt,
+      waiting: started.redirected !== null,
+    };
+  }
+
+  /** Finishes with what the user pasted: the code or the whole redirect URL. */
+  async finishLink(profile: string, input: string): Promise<ProfileView> {
+    await this.#accounts.finishLink(profile, input);
+    this.#errors.delete(profile);
+    return this.profile(profile);
+  }
+
+  /** Cancel: stop waiting for the browser and forget the link attempt. */
+  async cancelLink(profile: string): Promise<null> {
+    this.#errors.delete(profile);
+    await this.#accounts.abandonLink(profile);
+    return null;
+  }
+
+  async #pendingUrl(profile: string): Promise<string> {
+    const pending = await this.#accounts.pendingLink(profile);
+    if (!pending) throw new BadStateError('No link is in progress for this profile, or it expired. Start the link again.');
+    return pending.url;
+  }
+
+  /**
+   * Opens the link's authorization URL in the system browser, only if it is https (or the sandbox's
+   * http://127.0.0.1 from source) on the host of the provider's authorization endpoint.
+   */
+  async openLink(profile: string): Promise<null> {
+    const url = await this.#pendingUrl(profile);
+    const settings = await this.#accounts.pendingSettings(profile);
+    const { resolveProvider } = await import('../auth/providers.js');
+    const provider = await resolveProvider(settings!, defaultAuthDeps);
+    const endpoint = new URL(provider.as.authorization_endpoint!);
+    if (!isAllowedExternalUrl(url, endpoint.host, { allowLoopbackHttp: this.#options.allowLoopbackHttp })) {
+      throw new UsageError(`authtray opens only https pages of ${endpoint.host} in your browser. Copy the address and open it yourself if you trust it.`);
+    }
+    await this.#options.openExternal(url);
+    return null;
+  }
+
+  /** Copies the link's authorization URL. */
+  async copyLink(profile: string): Promise<null> {
+    this.#options.copyText(await this.#pendingUrl(profile));
+    return null;
+  }
+
+  async unlink(profile: string): Promise<UnlinkView> {
+    const result = await this.#accounts.unlink(profile);
+    this.#errors.delete(profile);
+    return { revoked: result.revoked, warning: result.warning };
+  }
+
+  /** Called with every profile after each change (coalesced); returns the unsubscribe function. */
+  onChange(listener: (profiles: ProfileView[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #schedule(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.profiles().then(
+        (profiles) => {
+          for (const listener of this.#listeners) listener(profiles);
+        },
+        () => {
+          // The config could not be read: the next call from the window reports it with what to do.
+        },
+      );
+    }, this.#options.changeDelayMs ?? 20);
+  }
+
+  /** Stops listening to the accounts service. */
+  close(): void {
+    this.#unsubscribe();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#listeners.clear();
+  }
+}
+
+const providerName = (settings: ProfileSettings) => (settings.sandbox ? 'sandbox' : settings.provider);
+
+/** Field by field, so nothing the service adds to a pending link crosses IPC unseen. */
+function pendingView(pending: PendingLink): PendingLinkView {
+  return {
+    profile: pending.profile,
+    provider: pending.provider,
+    url: pending.url,
+    mode: pending.mode,
+    redirectUri: pending.redirectUri,
+    expiresAt: pending.expiresAt,
+    waiting: pending.waiting,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The IPC contract between the main process and the window: channel names and the types that cross
+ * them, shared type-only by main/app, preload and the renderer. Nothing here is secret-bearing:
+ * responses and events carry account display data and token metadata, never a token or a client
+ * secret (SECURITY.md, Windows and IPC #10). A client secret only ever travels the other way, typed
+ * by the user into the link form, and is never sent back.
+ */
+import type { ErrorCode } from '../main/errors.js';
+import type { TokenKind } from '../main/store/types.js';
+
+/** The providers the window offers; `sandbox` only when the app runs from source. */
+export type ProviderChoice = 'dropbox' | 'box' | 'oidc' | 'sandbox';
+
+/** Codes of the IPC layer itself, beside the service's own {@link ErrorCode}s. */
+export type IpcErrorCode =
+  /** The payload did not parse: a bug in the window, or someone else talking. */
+  | 'INVALID_ARGUMENT'
+  /** The sender is not our window's main frame on our own page. */
+  | 'FORBIDDEN'
+  /** Anything unexpected; the message names no details that could hold a secret. */
+  | 'INTERNAL';
+
+export interface ApiError {
+  code: ErrorCode | IpcErrorCode;
+  /** Says what happened and what to do next. */
+  message: string;
+}
+
+/** Every call answers with a result instead of throwing: errors do not survive the bridge intact. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export interface StoreView {
+  backend: string;
+  location: string;
+  /** False for plain text on disk: the window says so, before a link and after. */
+  secure: boolean;
+}
+
+export interface PendingLinkView {
+  profile: string;
+  provider: string;
+  /** The authorization URL: open it in the browser or copy it. Holds no secret. */
+  url: string;
+  mode: 'paste' | 'loopback';
+  redirectUri: string | null;
+  expiresAt: string;
+  /** The browser's redirect is awaited (loopback); the code box works too. */
+  waiting: boolean;
+}
+
+export interface ProfileView {
+  profile: string;
+  provider: string;
+  linked: boolean;
+  needsRelink: boolean;
+  account: { id: string; name: string | null; email: string | null } | null;
+  token: { kind: TokenKind; expiresAt: string | null } | null;
+  store: StoreView | null;
+  /** Linking this profile again asks for its client secret (Box, confidential OpenID clients). */
+  needsClientSecret: boolean;
+  /** The link in progress, if any: it survives closing and reopening the window. */
+  pending: PendingLinkView | null;
+  /** The latest problem: the store could not be read (KEYRING_ACCESS), or the browser's redirect failed. */
+  error: ApiError | null;
+}
+
+export interface AppInfo {
+  /** Offered only when run from source: the local sandbox provider (`npm run sandbox`). */
+  sandbox: { issuer: string } | null;
+  /**
+   * Where a new link's credentials will be kept: the window warns first when that is plain text.
+   * Null when that cannot be told now (a locked keyring): linking then fails and says why.
+   */
+  newLinkStore: StoreView | null;
+}
+
+export interface LinkRequest {
+  profile: string;
+  /** Absent: link again with the profile's saved settings (after "needs relink"). */
+  provider?: ProviderChoice | undefined;
+  clientId?: string | undefined;
+  /** OpenID Connect: the issuer to discover. */
+  issuer?: string | undefined;
+  /** Box and confidential clients; travels only towards main and is never echoed. */
+  clientSecret?: string | undefined;
+}
+
+export interface FinishRequest {
+  profile: string;
+  /** The code, or the whole redirect URL from the browser's address bar. */
+  input: string;
+}
+
+export interface ProfileRequest {
+  profile: string;
+}
+
+export interface UnlinkView {
+  revoked: boolean;
+  warning: string | null;
+}
+
+/** Request/response channels: `ipcMain.handle` on one side, `ipcRenderer.invoke` on the other. */
+export interface Channels {
+  'app:info': { request: null; response: AppInfo };
+  'profiles:list': { request: null; response: ProfileView[] };
+  'link:start': { request: LinkRequest; response: PendingLinkView };
+  'link:finish': { request: FinishRequest; response: ProfileView };
+  'link:cancel': { request: ProfileRequest; response: null };
+  /** Opens the pending link's URL in the system browser (main checks it against the allow-list). */
+  'link:open': { request: ProfileRequest; response: null };
+  /** Copies the pending link's URL to the clipboard (main does it: the window has no permissions). */
+  'link:copy': { request: ProfileRequest; response: null };
+  'account:unlink': { request: ProfileRequest; response: UnlinkView };
+}
+
+export type Channel = keyof Channels;
+export type RequestOf<C extends Channel> = Channels[C]['request'];
+export type ResponseOf<C extends Channel> = Channels[C]['response'];
+
+/** What the tray asks the window to show. */
+export type UiCommand = { command: 'link' } | { command: 'unlink'; profile: string };
+
+/** Events from main to the window: `webContents.send` on one side, a subscription on the other. */
+export interface Events {
+  /** Every profile, after any change (link, finish, cancel, unlink, refresh, needs relink). */
+  'status:changed': ProfileView[];
+  'ui:command': UiCommand;
+}
+
+export type EventChannel = keyof Events;
+
+/** What the preload exposes as `window.authtray`: one method per channel, two subscriptions. */
+export interface AuthtrayApi {
+  appInfo(): Promise<Result<AppInfo>>;
+  profiles(): Promise<Result<ProfileView[]>>;
+  startLink(request: LinkRequest): Promise<Result<PendingLinkView>>;
+  finishLink(request: FinishRequest): Promise<Result<ProfileView>>;
+  cancelLink(profile: string): Promise<Result<null>>;
+  openLink(profile: string): Promise<Result<null>>;
+  copyLink(profile: string): Promise<Result<null>>;
+  unlink(profile: string): Promise<Result<UnlinkView>>;
+  /** Called with every profile after each change; returns the unsubscribe function. */
+  onStatusChanged(listener: (profiles: ProfileView[]) => void): () => void;
+  /** Called when the tray asks for the link form or an unlink confirmation; returns the unsubscribe function. */
+  onCommand(listener: (command: UiCommand) => void): () => void;
+}

@@ -1,0 +1,142 @@
+// The window: every profile as a card, the link form when there is none (or "Add account"), and
+// the tray's requests. All state comes from main through `api`; the window keeps none of its own
+// that matters: a link in progress is shown again from main after a reload.
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import type { ApiError, AppInfo, AuthtrayApi, LinkRequest, ProfileView } from '../../preload/api.js';
+import type { CommandBuffer } from './commands.js';
+import { accountTitle } from './format.js';
+import { ErrorNotice } from './components/ErrorNotice.js';
+import { LinkForm } from './components/LinkForm.js';
+import { ProfileCard } from './components/ProfileCard.js';
+
+interface FormState {
+  profile: string | null;
+  initial?: Partial<LinkRequest> | undefined;
+  relink?: { provider: string; needsClientSecret: boolean } | undefined;
+  asked: boolean;
+}
+
+/** A free profile name for another account. */
+export function suggestProfile(profiles: readonly ProfileView[]): string {
+  const taken = new Set(profiles.map((p) => p.profile));
+  if (!taken.has('default')) return 'default';
+  for (let n = 2; ; n++) if (!taken.has(`account-${n}`)) return `account-${n}`;
+}
+
+export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuffer }) {
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [profiles, setProfiles] = useState<ProfileView[] | null>(null);
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const [form, setForm] = useState<FormState | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [unlinkAsk, setUnlinkAsk] = useState<{ profile: string; seq: number } | null>(null);
+  const [loading, setLoading] = useState(false);
+  /** What each profile was last linked with (without the secret), to fill the form when starting again. */
+  const lastRequests = useRef(new Map<string, Partial<LinkRequest>>());
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    const [infoResult, profilesResult] = await Promise.all([api.appInfo(), api.profiles()]);
+    setLoading(false);
+    if (infoResult.ok) setInfo(infoResult.value);
+    if (profilesResult.ok) setProfiles(profilesResult.value);
+    const error = !infoResult.ok ? infoResult.error : !profilesResult.ok ? profilesResult.error : null;
+    setLoadError(error);
+  }, [api]);
+
+  useEffect(() => {
+    void load();
+    return api.onStatusChanged(setProfiles);
+  }, [api, load]);
+
+  const command = useSyncExternalStore(commands.subscribe, commands.current);
+  useEffect(() => {
+    if (!command.command) return;
+    if (command.command.command === 'link') setForm({ profile: null, asked: true });
+    else setUnlinkAsk({ profile: command.command.profile, seq: command.seq });
+  }, [command]);
+
+  async function startLink(request: LinkRequest): Promise<ApiError | null> {
+    if (request.provider) lastRequests.current.set(request.profile, { provider: request.provider, clientId: request.clientId, issuer: request.issuer });
+    const result = await api.startLink(request);
+    if (!result.ok) return result.error;
+    setForm(null);
+    setNotice(null);
+    await load();
+    return null;
+  }
+
+  /** Links a configured profile again: at once when nothing is asked, else through the form. */
+  function relink(view: ProfileView) {
+    if (view.needsClientSecret) setForm({ profile: view.profile, relink: { provider: view.provider, needsClientSecret: true }, asked: true });
+    else void startLink({ profile: view.profile }).then((error) => error && setLoadError(error));
+  }
+
+  async function startAgain(view: ProfileView) {
+    await api.cancelLink(view.profile);
+    await load();
+    if (view.account) relink(view);
+    else setForm({ profile: view.profile, initial: lastRequests.current.get(view.profile), asked: true });
+  }
+
+  function unlinked(view: ProfileView, warning: string | null) {
+    setNotice(warning ? `Unlinked ${accountTitle(view)}. ${warning}` : `Unlinked ${accountTitle(view)}: its access was revoked and the credentials deleted.`);
+    void load();
+  }
+
+  const list = profiles ?? [];
+  const showForm = info !== null && profiles !== null && (list.length === 0 || form !== null);
+  const formProfile = form?.profile ?? (list.length === 0 ? 'default' : null);
+  return (
+    <main className="app" aria-busy={loading}>
+      <header className="app-header">
+        <h1>authtray</h1>
+        <p className="subtitle">Your linked cloud-storage accounts</p>
+      </header>
+      {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load()} onDismiss={() => setLoadError(null)} />}
+      {notice && (
+        <div className="notice info" role="status">
+          <p>{notice}</p>
+          <div className="actions">
+            <button type="button" onClick={() => setNotice(null)}>
+              Dismiss
+            </button>
+          </div>
+        </div>
+      )}
+      {list.map((view) => (
+        <ProfileCard
+          key={view.profile}
+          view={view}
+          api={api}
+          onStartAgain={(v) => void startAgain(v)}
+          onRelink={relink}
+          onRetry={() => void load()}
+          onUnlinked={unlinked}
+          unlinkRequested={unlinkAsk?.profile === view.profile ? unlinkAsk.seq : 0}
+        />
+      ))}
+      {showForm && (
+        <LinkForm
+          key={`${formProfile ?? 'new'}-${form?.relink ? 'relink' : 'link'}`}
+          info={info}
+          profile={formProfile}
+          suggestedProfile={suggestProfile(list)}
+          initial={form?.initial}
+          relink={form?.relink}
+          focusOnMount={form?.asked ?? false}
+          onSubmit={startLink}
+          onCancel={list.length > 0 ? () => setForm(null) : undefined}
+        />
+      )}
+      {!showForm && profiles !== null && list.length > 0 && (
+        <div className="actions add">
+          <button type="button" onClick={() => setForm({ profile: null, asked: true })}>
+            Add account
+          </button>
+        </div>
+      )}
+      {profiles === null && !loadError && <p className="hint" role="status">Loading…</p>}
+    </main>
+  );
+}

@@ -1,0 +1,201 @@
+/**
+ * Small stand-ins for the Electron objects main/app takes as arguments. Electron itself cannot run
+ * here; these record what the shell asks of them and let a test play the user or the OS (emit
+ * `close`, `will-navigate`, `second-instance`, call an IPC handler with a chosen sender).
+ */
+import { EventEmitter } from 'node:events';
+import type { ElectronParts } from '../../main/app/lifecycle.js';
+import type { trayMenuTemplate } from '../../main/app/tray.js';
+
+// Electron's types, reached through ours: only main/app imports electron.
+type BrowserWindowConstructorOptions = ConstructorParameters<ElectronParts['BrowserWindow']>[0];
+export type MenuItemConstructorOptions = ReturnType<typeof trayMenuTemplate>[number];
+
+type Handler = (event: unknown, payload: unknown) => Promise<unknown>;
+
+export class FakeWebContents extends EventEmitter {
+  readonly mainFrame: { url: string } = { url: '' };
+  readonly sent: [string, unknown][] = [];
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
+  loading = true;
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }) {
+    this.windowOpenHandler = handler;
+  }
+  isLoading() {
+    return this.loading;
+  }
+  send(channel: string, payload: unknown) {
+    this.sent.push([channel, payload]);
+  }
+  /** The page finished loading (what Electron reports after `loadFile`). */
+  finishLoad(url: string) {
+    this.mainFrame.url = url;
+    this.loading = false;
+    this.emit('did-finish-load');
+  }
+  /** Emits a cancellable event and says whether a listener prevented it. */
+  cancellable(name: string, ...args: unknown[]): boolean {
+    let prevented = false;
+    this.emit(name, { preventDefault: () => (prevented = true) }, ...args);
+    return prevented;
+  }
+}
+
+export class FakeBrowserWindow extends EventEmitter {
+  static readonly created: FakeBrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  readonly options: BrowserWindowConstructorOptions;
+  loaded: string | null = null;
+  visible = false;
+  focused = false;
+  destroyed = false;
+  constructor(options: BrowserWindowConstructorOptions) {
+    super();
+    this.options = options;
+    FakeBrowserWindow.created.push(this);
+  }
+  loadFile(path: string) {
+    this.loaded = path;
+    return Promise.resolve();
+  }
+  show() {
+    this.visible = true;
+  }
+  hide() {
+    this.visible = false;
+  }
+  focus() {
+    this.focused = true;
+  }
+  restore() {}
+  isMinimized() {
+    return false;
+  }
+  isDestroyed() {
+    return this.destroyed;
+  }
+  /** The page loaded and was painted: what Electron reports after `loadFile`. */
+  pageReady(url: string) {
+    this.webContents.finishLoad(url);
+    this.emit('ready-to-show');
+  }
+  /** The user closes the window; true when the app kept it (hid it) instead. */
+  userCloses(): boolean {
+    let prevented = false;
+    this.emit('close', { preventDefault: () => (prevented = true) });
+    if (!prevented) {
+      this.destroyed = true;
+      this.emit('closed');
+    }
+    return prevented;
+  }
+}
+
+export class FakeTray extends EventEmitter {
+  static readonly created: FakeTray[] = [];
+  menu: MenuItemConstructorOptions[] = [];
+  tooltip = '';
+  constructor(readonly image: unknown) {
+    super();
+    FakeTray.created.push(this);
+  }
+  setContextMenu(menu: MenuItemConstructorOptions[]) {
+    this.menu = menu;
+  }
+  setToolTip(text: string) {
+    this.tooltip = text;
+  }
+  /** The label → item map of the current menu. */
+  item(label: string): MenuItemConstructorOptions {
+    const found = this.menu.find((i) => i.label === label);
+    if (!found) throw new Error(`no tray menu item "${label}" in ${this.menu.map((i) => i.label).join(', ')}`);
+    return found;
+  }
+}
+
+export class FakeSession {
+  requestHandler: ((contents: unknown, permission: string, callback: (granted: boolean) => void, details: unknown) => void) | null = null;
+  checkHandler: ((...args: unknown[]) => boolean) | null = null;
+  setPermissionRequestHandler(handler: FakeSession['requestHandler']) {
+    this.requestHandler = handler;
+  }
+  setPermissionCheckHandler(handler: FakeSession['checkHandler']) {
+    this.checkHandler = handler;
+  }
+}
+
+export interface FakeElectron {
+  parts: ElectronParts;
+  app: EventEmitter & {
+    quitCalls: number;
+    lock: boolean;
+    loginItems: { openAtLogin: boolean; wasOpenedAtLogin: boolean; lastSet: unknown };
+    dockHidden: boolean;
+    /** What setName / setPath('userData') were given, and whether before the instance lock was asked. */
+    paths: { name?: string; userData?: string; beforeLock?: boolean };
+  };
+  handlers: Map<string, Handler>;
+  session: FakeSession;
+  opened: string[];
+  clipboard: string[];
+  windows: FakeBrowserWindow[];
+  trays: FakeTray[];
+}
+
+export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } = {}): FakeElectron {
+  FakeBrowserWindow.created.length = 0;
+  FakeTray.created.length = 0;
+  const app = Object.assign(new EventEmitter(), {
+    quitCalls: 0,
+    lock: options.lock ?? true,
+    dockHidden: false,
+    locked: false,
+    paths: {} as { name?: string; userData?: string; beforeLock?: boolean },
+    loginItems: { openAtLogin: false, wasOpenedAtLogin: false, lastSet: null as unknown },
+  });
+  const handlers = new Map<string, Handler>();
+  const session = new FakeSession();
+  const opened: string[] = [];
+  const clipboard: string[] = [];
+  const appApi = {
+    requestSingleInstanceLock: () => {
+      app.locked = true;
+      return app.lock;
+    },
+    setName: (name: string) => void (app.paths.name = name),
+    setPath: (name: string, path: string) => {
+      if (name !== 'userData') throw new Error(`unexpected setPath(${name})`);
+      app.paths.userData = path;
+      app.paths.beforeLock = !app.locked;
+    },
+    quit: () => {
+      app.quitCalls++;
+      app.emit('before-quit');
+    },
+    on: (event: string, listener: (...args: unknown[]) => void) => app.on(event, listener),
+    whenReady: () => Promise.resolve(),
+    isPackaged: options.isPackaged ?? false,
+    getLoginItemSettings: () => ({ openAtLogin: app.loginItems.openAtLogin, wasOpenedAtLogin: app.loginItems.wasOpenedAtLogin }),
+    setLoginItemSettings: (settings: { openAtLogin: boolean }) => {
+      app.loginItems.openAtLogin = settings.openAtLogin;
+      app.loginItems.lastSet = settings;
+    },
+    dock: {
+      hide: () => {
+        app.dockHidden = true;
+      },
+    },
+  };
+  const parts = {
+    app: appApi,
+    BrowserWindow: FakeBrowserWindow,
+    Tray: FakeTray,
+    Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
+    ipcMain: { handle: (channel: string, handler: Handler) => void handlers.set(channel, handler) },
+    shell: { openExternal: async (url: string) => void opened.push(url) },
+    clipboard: { writeText: (text: string) => void clipboard.push(text) },
+    nativeImage: { createFromPath: (path: string) => ({ path }) },
+    defaultSession: () => session,
+  } as unknown as ElectronParts;
+  return { parts, app, handlers, session, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created };
+}

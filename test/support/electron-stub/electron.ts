@@ -1,0 +1,89 @@
+/**
+ * A stand-in for the `electron` module, for starting the bundled main process under Node: it
+ * records what main asks for, calls one IPC channel as the window would, prints a JSON report on
+ * stdout and exits. Only the calls authtray makes are here.
+ */
+import { EventEmitter } from 'node:events';
+
+const report: Record<string, unknown> = { handled: [] as string[], windows: [] as unknown[] };
+const handlers = new Map<string, (event: unknown, payload: unknown) => Promise<unknown>>();
+const appEvents = new EventEmitter();
+
+class WebContents extends EventEmitter {
+  readonly mainFrame = { url: '' };
+  setWindowOpenHandler() {}
+  isLoading() {
+    return false;
+  }
+  send() {}
+}
+
+export class BrowserWindow extends EventEmitter {
+  readonly webContents = new WebContents();
+  constructor(options: unknown) {
+    super();
+    (report.windows as unknown[]).push(options);
+  }
+  async loadFile(path: string) {
+    report.loaded = path;
+    this.webContents.mainFrame.url = new URL(`file://${path}`).href;
+    // Started: ask something over IPC as the window would, then report.
+    setTimeout(async () => {
+      report.appInfo = await handlers.get('app:info')!({ sender: this.webContents, senderFrame: this.webContents.mainFrame }, null);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      process.exit(0);
+    }, 300);
+  }
+  isDestroyed() {
+    return false;
+  }
+  isMinimized() {
+    return false;
+  }
+  show() {
+    report.shown = true;
+  }
+  focus() {}
+  hide() {}
+  restore() {}
+}
+
+export class Tray {
+  constructor(image: { path: string }) {
+    report.trayIcon = image.path;
+  }
+  setContextMenu(menu: { label?: string }[]) {
+    report.menu = menu.map((i) => i.label ?? '---');
+  }
+  setToolTip() {}
+  on() {}
+}
+
+export const app = {
+  requestSingleInstanceLock: () => true,
+  quit: () => process.exit(3),
+  on: (event: string, listener: (...args: unknown[]) => void) => appEvents.on(event, listener),
+  whenReady: () => Promise.resolve(),
+  isPackaged: false,
+  setName: (name: string) => void (report.name = name),
+  setPath: (name: string, path: string) => void (report[`path:${name}`] = path),
+  getLoginItemSettings: () => ({ openAtLogin: false, wasOpenedAtLogin: false }),
+  setLoginItemSettings: () => {},
+  dock: undefined,
+};
+export const Menu = { buildFromTemplate: (template: unknown) => template };
+export const ipcMain = {
+  handle: (channel: string, handler: (event: unknown, payload: unknown) => Promise<unknown>) => {
+    handlers.set(channel, handler);
+    (report.handled as string[]).push(channel);
+  },
+};
+export const shell = { openExternal: async () => {} };
+export const clipboard = { writeText: () => {} };
+export const nativeImage = { createFromPath: (path: string) => ({ path }) };
+export const session = {
+  defaultSession: {
+    setPermissionRequestHandler: () => void (report.permissionsDenied = true),
+    setPermissionCheckHandler: () => {},
+  },
+};
