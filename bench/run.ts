@@ -167,7 +167,7 @@ async function main(): Promise<number> {
   const sandbox = await startSandbox({ dataDir: sandboxData.dir });
   const keyring = await startSecretService();
   // This process reads and writes the same private keyring as the commands it times.
-  Object.assign(process.env, keyring.env);
+  keyring.useInThisProcess();
   const bench: Bench = {
     sandbox,
     keyring,

@@ -34,8 +34,6 @@ export interface AccountsOptions {
   store?: string;
   /** Opens the credential store of a backend name (replaces the built-in ones: tests, embedders). */
   openStore?: (backend: string) => CredentialStore;
-  /** Old name of `store`. */
-  defaultBackend?: string;
   /** System keyring settings (service name, per-call timeout). */
   keyring?: KeyringOptions;
   /** Where AUTHTRAY_STORE_KEY is read from (sealing records in shared stores); default process.env. */
@@ -125,7 +123,7 @@ export class Accounts {
     this.#deps = { ...defaultAuthDeps, ...options.deps };
     this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
-    this.#storeChoice = options.store ?? options.defaultBackend ?? 'auto';
+    this.#storeChoice = options.store ?? 'auto';
     this.#backends = new Backends({
       home: options.home,
       keyring: options.keyring,

@@ -1,68 +1,43 @@
 // The accounts service against the real sandbox authorization server (oidc-provider on 127.0.0.1).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../main/accounts.js';
 import type { ProfileSettings } from '../main/auth/providers.js';
-import { AuthtrayError } from '../main/errors.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
-import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from './sandbox/provider.js';
+import { SANDBOX_CLIENTS } from './sandbox/provider.js';
+import { expectCode, useSandbox } from './support/fixtures.js';
 import { approve, linkByPaste as pasteLink } from './support/login.js';
 
-let sandbox: Sandbox;
-let sandboxData: string;
-let home: string;
+const fx = useSandbox();
 let clock: number;
 const warnings: string[] = [];
 
-const totalRequests = () => Object.values(sandbox.stats.requests).reduce((a, b) => a + b, 0);
+const totalRequests = () => Object.values(fx.sandbox.stats.requests).reduce((a, b) => a + b, 0);
 
 function accounts(extra: Partial<AccountsOptions> = {}) {
-  return new Accounts({ home, store: 'plaintext', deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
+  return new Accounts({ home: fx.home, store: 'plaintext', deps: { now: () => clock }, warn: (m) => warnings.push(m), ...extra });
 }
 
-const oidcSettings = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });
+const oidcSettings = (): ProfileSettings => ({ provider: 'oidc', clientId: SANDBOX_CLIENTS.native.clientId, issuer: fx.sandbox.issuer, sandbox: true });
 const dropboxSettings = (): ProfileSettings => ({
   provider: 'dropbox',
   clientId: SANDBOX_CLIENTS.dropbox.clientId,
-  endpoints: { authorize: `${sandbox.issuer}/auth`, token: `${sandbox.issuer}/token`, api: `${sandbox.issuer}/dropbox/` },
+  endpoints: { authorize: `${fx.sandbox.issuer}/auth`, token: `${fx.sandbox.issuer}/token`, api: `${fx.sandbox.issuer}/dropbox/` },
 });
 const boxSettings = (): ProfileSettings => ({
   provider: 'box',
   clientId: SANDBOX_CLIENTS.box.clientId,
-  endpoints: { authorize: `${sandbox.issuer}/auth`, token: `${sandbox.issuer}/token`, revoke: `${sandbox.issuer}/token/revocation`, api: `${sandbox.issuer}/box/` },
+  endpoints: { authorize: `${fx.sandbox.issuer}/auth`, token: `${fx.sandbox.issuer}/token`, revoke: `${fx.sandbox.issuer}/token/revocation`, api: `${fx.sandbox.issuer}/box/` },
 });
-
-async function expectCode(promise: Promise<unknown>, code: string) {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `expected an error with code ${code}`).toBeInstanceOf(AuthtrayError);
-  expect((err as AuthtrayError).code).toBe(code);
-  return err as AuthtrayError;
-}
 
 /** Links `profile` by pasting the redirect URL the sandbox sends the browser to. */
 const linkByPaste = (a: Accounts, profile: string, settings = oidcSettings(), login = 'alice') => pasteLink(a, profile, settings, login);
 
-beforeAll(async () => {
-  sandboxData = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
-  sandbox = await startSandbox({ dataDir: sandboxData });
-});
-afterAll(async () => {
-  await sandbox?.close();
-  await rm(sandboxData, { recursive: true, force: true });
-});
 beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-home-'));
   clock = Date.now();
   warnings.length = 0;
-  sandbox.stats.reset();
-});
-afterEach(async () => {
-  await rm(home, { recursive: true, force: true });
+  fx.sandbox.stats.reset();
 });
 
 describe('linking', () => {
@@ -78,12 +53,12 @@ describe('linking', () => {
 
     const { redirectUrl } = await approve(started.url, { login: 'alice' });
     expect(redirectUrl.startsWith(started.redirectUri!)).toBe(true);
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     const page = await fetch(redirectUrl);
     expect(page.status).toBe(200);
     const status = await started.redirected!;
     expect(totalRequests()).toBe(2); // token, then userinfo
-    expect(sandbox.stats.tokenRequests).toBe(1);
+    expect(fx.sandbox.stats.tokenRequests).toBe(1);
 
     expect(status).toMatchObject({
       profile: 'default',
@@ -96,7 +71,7 @@ describe('linking', () => {
     });
     expect(await a.status('default')).toEqual(status);
     const token = await a.accessToken('default');
-    expect((await sandbox.introspect(token)).active).toBe(true);
+    expect((await fx.sandbox.introspect(token)).active).toBe(true);
   });
 
   it('links by pasting the whole redirect URL, and a second service instance sees the link', async () => {
@@ -104,7 +79,7 @@ describe('linking', () => {
     expect(status.linked).toBe(true);
     const fresh = accounts();
     expect((await fresh.status('default')).account?.id).toBe('alice');
-    expect((await sandbox.introspect(await fresh.accessToken('default'))).active).toBe(true);
+    expect((await fx.sandbox.introspect(await fresh.accessToken('default'))).active).toBe(true);
   });
 
   it('finishes a link started by another service instance (the pending flow is stored)', async () => {
@@ -125,8 +100,8 @@ describe('linking', () => {
     ]);
     const [t1, t2] = [await a.accessToken('work'), await a.accessToken('home')];
     expect(t1).not.toBe(t2);
-    expect((await sandbox.introspect(t1)).sub).toBe('alice');
-    expect((await sandbox.introspect(t2)).sub).toBe('bob');
+    expect((await fx.sandbox.introspect(t1)).sub).toBe('alice');
+    expect((await fx.sandbox.introspect(t2)).sub).toBe('bob');
   });
 
   it('a wrong code is rejected (invalid token) and the pending flow stays for the right one', async () => {
@@ -146,9 +121,9 @@ describe('linking', () => {
     const { redirectUrl } = await approve(started.url);
     const forged = new URL(redirectUrl);
     forged.searchParams.set('state', 'forged-state');
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     await expectCode(a.finishLink('default', forged.href), 'CSRF');
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(fx.sandbox.stats.tokenRequests).toBe(0);
     expect((await a.finishLink('default', redirectUrl)).linked).toBe(true);
   });
 
@@ -173,12 +148,11 @@ describe('linking', () => {
     const a = accounts();
     const started = await a.startLink('default', oidcSettings(), { redirect: 'paste' });
     const { redirectUrl } = await approve(started.url);
-    const port = sandbox.port;
-    await sandbox.close();
+    const restart = await fx.outage();
     try {
       await expectCode(a.finishLink('default', redirectUrl), 'CONNECTION_FAILED');
     } finally {
-      sandbox = await startSandbox({ port, dataDir: sandboxData });
+      await restart();
     }
     expect((await a.finishLink('default', redirectUrl)).linked).toBe(true);
   });
@@ -186,8 +160,8 @@ describe('linking', () => {
   it('keeps no secret in the config file', async () => {
     const a = accounts();
     await linkByPaste(a, 'default');
-    const record = await new PlaintextCredentialStore(join(home, 'credentials')).load('default');
-    const config = await readFile(join(home, 'config.json'), 'utf8');
+    const record = await new PlaintextCredentialStore(join(fx.home, 'credentials')).load('default');
+    const config = await readFile(join(fx.home, 'config.json'), 'utf8');
     expect(record!.refreshToken).toBeTruthy();
     expect(config).not.toContain(record!.accessToken);
     expect(config).not.toContain(record!.refreshToken!);
@@ -199,42 +173,42 @@ describe('tokens', () => {
   it('hands out the cached token, refreshes after expiry and persists the rotated refresh token first', async () => {
     const a = accounts();
     await linkByPaste(a, 'default');
-    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const store = new PlaintextCredentialStore(join(fx.home, 'credentials'));
     const before = (await store.load('default'))!;
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     expect(await a.accessToken('default')).toBe(before.accessToken);
-    expect(sandbox.stats.tokenRequests).toBe(0);
+    expect(fx.sandbox.stats.tokenRequests).toBe(0);
 
     clock = before.expiresAt! + 1000;
     const fresh = await a.accessToken('default');
     expect(fresh).not.toBe(before.accessToken);
-    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    expect(fx.sandbox.stats.byGrant.refresh_token).toBe(1);
     const after = (await store.load('default'))!;
     expect(after.accessToken).toBe(fresh);
     expect(after.refreshToken).not.toBe(before.refreshToken); // rotated, and saved
     expect(after.expiresAt).toBeGreaterThan(clock);
-    expect((await sandbox.introspect(before.refreshToken!)).active).toBe(false);
-    expect((await sandbox.introspect(after.refreshToken!)).active).toBe(true);
+    expect((await fx.sandbox.introspect(before.refreshToken!)).active).toBe(false);
+    expect((await fx.sandbox.introspect(after.refreshToken!)).active).toBe(true);
   });
 
   it('1,000 concurrent callers at expiry make one token request and get the same token', async () => {
     await linkByPaste(accounts(), 'default');
     const a = accounts();
-    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    const record = (await new PlaintextCredentialStore(join(fx.home, 'credentials')).load('default'))!;
     clock = record.expiresAt! + 1000;
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     const tokens = await Promise.all(Array.from({ length: 1000 }, () => a.accessToken('default')));
-    expect(sandbox.stats.tokenRequests).toBe(1);
+    expect(fx.sandbox.stats.tokenRequests).toBe(1);
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).not.toBe(record.accessToken);
   });
 
   it('the session alone single-flights too: 1,000 callers of one session, in waves, one refresh', async () => {
     await linkByPaste(accounts(), 'default');
-    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    const record = (await new PlaintextCredentialStore(join(fx.home, 'credentials')).load('default'))!;
     const session = await accounts().session('default');
     clock = record.expiresAt! + 1000;
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     // Callers arrive over several ticks while the refresh is in flight, not all in one.
     const waves = await Promise.all(
       Array.from({ length: 10 }, async (_, wave) => {
@@ -242,16 +216,16 @@ describe('tokens', () => {
         return Promise.all(Array.from({ length: 100 }, () => session.accessToken()));
       }),
     );
-    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    expect(fx.sandbox.stats.byGrant.refresh_token).toBe(1);
     expect(new Set(waves.flat()).size).toBe(1);
   });
 
   it('a refused grant (invalid_grant) moves the profile to "needs relink"', async () => {
     const a = accounts();
     await linkByPaste(a, 'default');
-    const record = (await new PlaintextCredentialStore(join(home, 'credentials')).load('default'))!;
+    const record = (await new PlaintextCredentialStore(join(fx.home, 'credentials')).load('default'))!;
     // The user revokes the app elsewhere: the refresh token dies at the provider.
-    const revoke = await fetch(`${sandbox.issuer}/token/revocation`, {
+    const revoke = await fetch(`${fx.sandbox.issuer}/token/revocation`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: record.refreshToken!, client_id: SANDBOX_CLIENTS.native.clientId }),
@@ -273,11 +247,11 @@ describe('unlink', () => {
   it('revokes at the provider, deletes the credentials and forgets the profile', async () => {
     const a = accounts();
     await linkByPaste(a, 'default');
-    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const store = new PlaintextCredentialStore(join(fx.home, 'credentials'));
     const record = (await store.load('default'))!;
     const result = await a.unlink('default');
     expect(result).toEqual({ revoked: true, warning: null });
-    expect((await sandbox.introspect(record.refreshToken!)).active).toBe(false);
+    expect((await fx.sandbox.introspect(record.refreshToken!)).active).toBe(false);
     expect(await store.load('default')).toBeNull();
     expect(await a.status('default')).toMatchObject({ linked: false });
     await expectCode(a.unlink('default'), 'NOT_LINKED');
@@ -286,16 +260,15 @@ describe('unlink', () => {
   it('deletes the credentials even when revocation fails, with a warning', async () => {
     const a = accounts();
     await linkByPaste(a, 'default');
-    const port = sandbox.port;
-    await sandbox.close();
+    const restart = await fx.outage();
     try {
       const result = await a.unlink('default');
       expect(result.revoked).toBe(false);
       expect(result.warning).toMatch(/Could not revoke/);
       expect(warnings).toHaveLength(1);
-      expect(await new PlaintextCredentialStore(join(home, 'credentials')).load('default')).toBeNull();
+      expect(await new PlaintextCredentialStore(join(fx.home, 'credentials')).load('default')).toBeNull();
     } finally {
-      sandbox = await startSandbox({ port, dataDir: sandboxData });
+      await restart();
     }
   });
 });
@@ -311,19 +284,19 @@ describe('Dropbox-shaped provider (sandbox emulation, endpoints overridden)', ()
     expect(url.searchParams.has('redirect_uri')).toBe(false);
     const { redirectUrl } = await approve(started.url, { login: 'carol' });
     const code = new URL(redirectUrl).searchParams.get('code')!;
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     const status = await a.finishLink('dbx', `  ${code}\n`);
     expect(totalRequests()).toBe(2);
     expect(status).toMatchObject({ provider: 'dropbox', account: { id: 'dbid:carol', email: 'carol@example.test' }, token: { kind: 'offline' } });
 
-    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const store = new PlaintextCredentialStore(join(fx.home, 'credentials'));
     const before = (await store.load('dbx'))!;
     clock = before.expiresAt! + 1000;
     await a.accessToken('dbx');
     expect((await store.load('dbx'))!.refreshToken).toBe(before.refreshToken); // Dropbox does not rotate
 
     expect(await a.unlink('dbx')).toEqual({ revoked: true, warning: null });
-    expect((await sandbox.introspect(before.refreshToken!)).active).toBe(false);
+    expect((await fx.sandbox.introspect(before.refreshToken!)).active).toBe(false);
   });
 
   it('loopback only on the registered port, falling back to paste when it is busy', async () => {
@@ -359,16 +332,16 @@ describe('Box-shaped provider (sandbox emulation, endpoints overridden)', () => 
     const status = await started.redirected!;
     expect(status).toMatchObject({ provider: 'box', account: { id: 'erin', name: 'Erin Example', email: 'erin@example.test' } });
 
-    const store = new PlaintextCredentialStore(join(home, 'credentials'));
+    const store = new PlaintextCredentialStore(join(fx.home, 'credentials'));
     const before = (await store.load('box'))!;
     expect(before.clientSecret).toBe(SANDBOX_CLIENTS.box.clientSecret);
-    expect(await readFile(join(home, 'config.json'), 'utf8')).not.toContain(SANDBOX_CLIENTS.box.clientSecret);
+    expect(await readFile(join(fx.home, 'config.json'), 'utf8')).not.toContain(SANDBOX_CLIENTS.box.clientSecret);
 
     clock = before.expiresAt! + 1000;
     await accounts().accessToken('box');
     const after = (await store.load('box'))!;
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(await accounts().unlink('box')).toEqual({ revoked: true, warning: null });
-    expect((await sandbox.introspect(after.refreshToken!)).active).toBe(false);
+    expect((await fx.sandbox.introspect(after.refreshToken!)).active).toBe(false);
   });
 });

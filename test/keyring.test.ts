@@ -17,7 +17,6 @@ let sandbox: Sandbox;
 let sandboxData: { dir: string; cleanup: () => Promise<void> };
 let keyring: SecretService;
 let home: { dir: string; cleanup: () => Promise<void> };
-const savedEnv: Record<string, string | undefined> = {};
 
 /** The CLI's environment: this test's home and keyring (or none). */
 const env = (extra: Record<string, string | undefined> = {}) => cliEnv(home.dir, { ...keyring.env, ...extra });
@@ -61,10 +60,7 @@ async function expire(profile = 'default') {
 
 beforeAll(async () => {
   keyring = await startSecretService();
-  for (const [k, v] of Object.entries(keyring.env)) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
+  keyring.useInThisProcess();
   sandboxData = await tempHome();
   sandbox = await startSandbox({ dataDir: sandboxData.dir });
 });
@@ -72,10 +68,6 @@ afterAll(async () => {
   await sandbox?.close();
   await sandboxData?.cleanup();
   await keyring?.close();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 beforeEach(async () => {
   home = await tempHome();

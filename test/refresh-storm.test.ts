@@ -20,25 +20,17 @@ const CALLERS = 100;
 let sandbox: Sandbox;
 let keyring: SecretService;
 const cleanups: (() => Promise<void>)[] = [];
-const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
   const data = await tempHome();
   cleanups.push(data.cleanup);
   sandbox = await startSandbox({ dataDir: data.dir });
   keyring = await startSecretService();
-  for (const [k, v] of Object.entries(keyring.env)) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
+  keyring.useInThisProcess();
 });
 afterAll(async () => {
   await sandbox?.close();
   await keyring?.close();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   for (const cleanup of cleanups) await cleanup();
 });
 

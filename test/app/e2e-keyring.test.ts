@@ -19,7 +19,6 @@ import { openWindow, type AppWindow } from '../support/window.js';
 
 const SERVICE = 'authtray-window';
 let keyring: SecretService;
-const savedEnv: Record<string, string | undefined> = {};
 let sandbox: Sandbox;
 let sandboxData: string;
 let home: string;
@@ -29,10 +28,7 @@ let page: Page;
 beforeAll(async () => {
   keyring = await startSecretService();
   // The keyring binding talks to the session bus named in this process's environment.
-  for (const [k, v] of Object.entries(keyring.env)) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
+  keyring.useInThisProcess();
   sandboxData = await mkdtemp(join(tmpdir(), 'authtray-e2e-sandbox-'));
   home = await mkdtemp(join(tmpdir(), 'authtray-e2e-home-'));
   sandbox = await startSandbox({ dataDir: sandboxData });
@@ -44,10 +40,6 @@ afterAll(async () => {
   await win?.close();
   await sandbox?.close();
   await keyring?.close();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   for (const dir of [sandboxData, home]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,16 +1,14 @@
 // The `authtray` command's contract, run as a real child process against the real sandbox.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
-import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { cliEnv, runCli, startCli, type CliResult } from '../support/cli.js';
+import { useSandbox } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
 
-let sandbox: Sandbox;
-let sandboxData: string;
-let home: string;
+const fx = useSandbox();
 let env: NodeJS.ProcessEnv;
 /** Everything the command printed, except `token`'s stdout: scanned for secrets at the end of each test. */
 let printed: string[];
@@ -23,7 +21,7 @@ async function cli(args: string[], input = ''): Promise<CliResult> {
 }
 
 async function linkByLoopback(profile = 'default', login = 'alice') {
-  const run = startCli(['link', '--profile', profile, '--provider', 'sandbox', '--issuer', sandbox.issuer, '--no-browser'], env);
+  const run = startCli(['link', '--profile', profile, '--provider', 'sandbox', '--issuer', fx.sandbox.issuer, '--no-browser'], env);
   const url = await run.waitForLine(/^http/);
   const { response } = await approve(url, { login, follow: true });
   expect(response?.status).toBe(200);
@@ -33,38 +31,28 @@ async function linkByLoopback(profile = 'default', login = 'alice') {
 }
 
 async function credentials(profile = 'default') {
-  return (await new PlaintextCredentialStore(join(home, 'credentials')).load(profile))!;
+  return (await new PlaintextCredentialStore(join(fx.home, 'credentials')).load(profile))!;
 }
 
 async function expireAccessToken(profile = 'default') {
-  const store = new PlaintextCredentialStore(join(home, 'credentials'));
+  const store = new PlaintextCredentialStore(join(fx.home, 'credentials'));
   const record = (await store.load(profile))!;
   await store.save(profile, { ...record, expiresAt: Date.now() - 1000 });
   return record;
 }
 
-beforeAll(async () => {
-  sandboxData = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
-  sandbox = await startSandbox({ dataDir: sandboxData });
-});
-afterAll(async () => {
-  await sandbox?.close();
-  await rm(sandboxData, { recursive: true, force: true });
-});
 beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'authtray-cli-'));
-  env = cliEnv(home);
+  env = cliEnv(fx.home);
   printed = [];
 });
 afterEach(async () => {
   // No secret in any output but `token`'s stdout, nor in the config file.
-  const record = await new PlaintextCredentialStore(join(home, 'credentials')).load('default').catch(() => null);
-  const config = await readFile(join(home, 'config.json'), 'utf8').catch(() => '');
+  const record = await new PlaintextCredentialStore(join(fx.home, 'credentials')).load('default').catch(() => null);
+  const config = await readFile(join(fx.home, 'config.json'), 'utf8').catch(() => '');
   const secrets = [record?.accessToken, record?.refreshToken, SANDBOX_CLIENTS.box.clientSecret].filter((s): s is string => Boolean(s));
   for (const secret of secrets) {
     for (const text of [...printed, config]) expect(text.includes(secret), 'a secret was printed or written to the config').toBe(false);
   }
-  await rm(home, { recursive: true, force: true });
 });
 
 describe('authtray link', () => {
@@ -72,13 +60,13 @@ describe('authtray link', () => {
     const { url, result } = await linkByLoopback();
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${url}\n`);
-    expect(new URL(url).origin).toBe(sandbox.issuer);
+    expect(new URL(url).origin).toBe(fx.sandbox.issuer);
     expect(result.stderr).toMatch(/Linked/);
     expect(result.stderr).toMatch(/alice@example\.test/);
   });
 
   it('finishes on a redirect URL pasted on stdin', async () => {
-    const run = startCli(['link', '--provider', 'sandbox', '--issuer', sandbox.issuer, '--redirect', 'paste', '--no-browser'], env);
+    const run = startCli(['link', '--provider', 'sandbox', '--issuer', fx.sandbox.issuer, '--redirect', 'paste', '--no-browser'], env);
     const url = await run.waitForLine(/^http/);
     const { redirectUrl } = await approve(url, { login: 'bob' });
     run.child.stdin.end(`${redirectUrl}\n`);
@@ -89,7 +77,7 @@ describe('authtray link', () => {
   });
 
   it('exits 1 with one line on stderr for a rejected code, and 1 for "not approved"', async () => {
-    const run = startCli(['link', '--provider', 'sandbox', '--issuer', sandbox.issuer, '--redirect', 'paste', '--no-browser'], env);
+    const run = startCli(['link', '--provider', 'sandbox', '--issuer', fx.sandbox.issuer, '--redirect', 'paste', '--no-browser'], env);
     const url = await run.waitForLine(/^http/);
     const { redirectUrl } = await approve(url);
     const wrong = new URL(redirectUrl);
@@ -100,7 +88,7 @@ describe('authtray link', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^authtray: The provider rejected the authorization code/);
 
-    const denied = startCli(['link', '--provider', 'sandbox', '--issuer', sandbox.issuer, '--no-browser'], env);
+    const denied = startCli(['link', '--provider', 'sandbox', '--issuer', fx.sandbox.issuer, '--no-browser'], env);
     const deniedUrl = await denied.waitForLine(/^http/);
     await approve(deniedUrl, { deny: true, follow: true });
     const deniedResult = await denied.result;
@@ -131,11 +119,11 @@ describe('authtray link', () => {
 
   it('a Box-style client takes its secret from AUTHTRAY_CLIENT_SECRET, never a flag, and keeps it out of the config', async () => {
     const args = ['link', '--profile', 'default', '--provider', 'box', '--client-id', SANDBOX_CLIENTS.box.clientId, '--no-browser',
-      '--authorize-url', `${sandbox.issuer}/auth`, '--token-url', `${sandbox.issuer}/token`, '--revoke-url', `${sandbox.issuer}/token/revocation`, '--api-url', `${sandbox.issuer}/box/`];
+      '--authorize-url', `${fx.sandbox.issuer}/auth`, '--token-url', `${fx.sandbox.issuer}/token`, '--revoke-url', `${fx.sandbox.issuer}/token/revocation`, '--api-url', `${fx.sandbox.issuer}/box/`];
     const missing = await cli(args);
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/AUTHTRAY_CLIENT_SECRET/);
-    env = cliEnv(home, { AUTHTRAY_CLIENT_SECRET: SANDBOX_CLIENTS.box.clientSecret });
+    env = cliEnv(fx.home, { AUTHTRAY_CLIENT_SECRET: SANDBOX_CLIENTS.box.clientSecret });
     const run = startCli(args, env);
     await approve(await run.waitForLine(/^http/), { login: 'erin', follow: true });
     const result = await run.result;
@@ -143,7 +131,7 @@ describe('authtray link', () => {
     expect(result.code).toBe(0);
     expect((await credentials()).clientSecret).toBe(SANDBOX_CLIENTS.box.clientSecret);
     // Later commands need only the profile; the secret comes from the record.
-    env = cliEnv(home);
+    env = cliEnv(fx.home);
     await expireAccessToken();
     expect((await cli(['token'])).code).toBe(0);
   });
@@ -163,7 +151,7 @@ describe('authtray status, token, profiles, unlink', () => {
       needsRelink: false,
       account: { id: 'alice', name: 'Alice Example', email: 'alice@example.test' },
       token: { kind: 'offline' },
-      store: { backend: 'plaintext', location: join(home, 'credentials'), secure: false },
+      store: { backend: 'plaintext', location: join(fx.home, 'credentials'), secure: false },
     });
     expect(new Date(parsed.token.expiresAt).toISOString()).toBe(parsed.token.expiresAt);
 
@@ -175,38 +163,37 @@ describe('authtray status, token, profiles, unlink', () => {
     expect(token.code).toBe(0);
     expect(token.stderr).toBe('');
     expect(token.stdout).toBe(`${(await credentials()).accessToken}\n`);
-    expect((await sandbox.introspect(token.stdout.trim())).active).toBe(true);
+    expect((await fx.sandbox.introspect(token.stdout.trim())).active).toBe(true);
   });
 
   it('token refreshes an expired access token and saves the rotated refresh token', async () => {
     await linkByLoopback();
     const before = await expireAccessToken();
-    sandbox.stats.reset();
+    fx.sandbox.stats.reset();
     const token = await cli(['token']);
     expect(token.code).toBe(0);
-    expect(sandbox.stats.byGrant.refresh_token).toBe(1);
+    expect(fx.sandbox.stats.byGrant.refresh_token).toBe(1);
     const after = await credentials();
     expect(token.stdout.trim()).toBe(after.accessToken);
     expect(after.refreshToken).not.toBe(before.refreshToken);
-    expect((await sandbox.introspect(after.accessToken)).active).toBe(true);
+    expect((await fx.sandbox.introspect(after.accessToken)).active).toBe(true);
   });
 
   it('token exits 2 while the provider is down, and works again after it is back', async () => {
     await linkByLoopback();
     await expireAccessToken();
-    const port = sandbox.port;
-    await sandbox.close();
+    const restart = await fx.outage();
     try {
       const down = await cli(['token']);
       expect(down.code).toBe(2);
       expect(down.stdout).toBe('');
       expect(down.stderr).toMatch(/Could not reach/);
     } finally {
-      sandbox = await startSandbox({ port, dataDir: sandboxData });
+      await restart();
     }
     const back = await cli(['token']);
     expect(back.code).toBe(0);
-    expect((await sandbox.introspect(back.stdout.trim())).active).toBe(true);
+    expect((await fx.sandbox.introspect(back.stdout.trim())).active).toBe(true);
   });
 
   it('profiles lists every profile; unlink revokes and deletes; then not linked (exit 1)', async () => {
@@ -218,8 +205,8 @@ describe('authtray status, token, profiles, unlink', () => {
     const record = await credentials();
     const unlink = await cli(['unlink']);
     expect(unlink.code).toBe(0);
-    expect((await sandbox.introspect(record.refreshToken!)).active).toBe(false);
-    expect(await readdir(join(home, 'credentials'))).toEqual(['second.json']);
+    expect((await fx.sandbox.introspect(record.refreshToken!)).active).toBe(false);
+    expect(await readdir(join(fx.home, 'credentials'))).toEqual(['second.json']);
     expect((await cli(['status'])).code).toBe(1);
     expect((await cli(['token'])).code).toBe(1);
     expect((await cli(['unlink'])).code).toBe(1);
@@ -228,14 +215,13 @@ describe('authtray status, token, profiles, unlink', () => {
 
   it('unlink exits 0 with a warning when revocation fails', async () => {
     await linkByLoopback();
-    const port = sandbox.port;
-    await sandbox.close();
+    const restart = await fx.outage();
     try {
       const result = await cli(['unlink']);
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(/^warning: Could not revoke/m);
     } finally {
-      sandbox = await startSandbox({ port, dataDir: sandboxData });
+      await restart();
     }
     expect((await cli(['status'])).code).toBe(1);
   });

@@ -19,7 +19,6 @@ const record = (n: number): CredentialRecord => ({
 });
 
 let keyring: SecretService;
-const saved: Record<string, string | undefined> = {};
 
 async function problemOf(promise: Promise<unknown>) {
   const err = await promise.then(
@@ -32,16 +31,9 @@ async function problemOf(promise: Promise<unknown>) {
 
 beforeAll(async () => {
   keyring = await startSecretService();
-  for (const [k, v] of Object.entries(keyring.env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  keyring.useInThisProcess();
 });
 afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   await keyring?.close();
 });
 

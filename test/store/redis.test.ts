@@ -50,7 +50,7 @@ function store(options: SharedStoreOptions = {}): CredentialStore {
 }
 
 function accounts(s: CredentialStore, extra: Partial<AccountsOptions> = {}): Accounts {
-  return new Accounts({ home, openStore: () => s, defaultBackend: redis.url, ...extra, deps: { now: () => clock, ...extra.deps } });
+  return new Accounts({ home, openStore: () => s, store: redis.url, ...extra, deps: { now: () => clock, ...extra.deps } });
 }
 
 const oidc = () => ({ provider: 'oidc' as const, clientId: SANDBOX_CLIENTS.native.clientId, issuer: sandbox.issuer, sandbox: true });

@@ -1,12 +1,9 @@
 /** Helpers for the Box tests: the sandbox's Box endpoints, settings files as the Box console writes them, typed-error checks. */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { AuthtrayError } from '../../main/errors.js';
 import type { EndpointOverrides } from '../../main/auth/providers.js';
-import { startSandbox, type Sandbox } from '../sandbox/provider.js';
+import type { Sandbox } from '../sandbox/provider.js';
 
 /** Box's API on the sandbox; the token and revoke URLs follow it (`/box/oauth2/token`, `/box/oauth2/revoke`). */
 export const boxEndpoints = (sandbox: Sandbox): EndpointOverrides => ({ api: `${sandbox.issuer}/box/` });
@@ -37,50 +34,5 @@ export function strangerKeyPem(): string {
 /** The base64 body of a PEM: what a leaked key would show, whatever its line breaks. */
 export const pemBody = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
 
-/** Awaits `promise`, expects an AuthtrayError with `code`, returns it. */
-export async function expectCode(promise: Promise<unknown>, code: string): Promise<AuthtrayError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `expected an error with code ${code}`).toBeInstanceOf(AuthtrayError);
-  expect((err as AuthtrayError).code, (err as Error).message).toBe(code);
-  return err as AuthtrayError;
-}
 
-/** What a test file's hooks set up: one sandbox for the file; a fresh home and a settings folder per test. */
-export interface SandboxContext {
-  sandbox: Sandbox;
-  /** AUTHTRAY_HOME of this test. */
-  home: string;
-  /** Another folder, for files the test writes itself (settings files), outside what is scanned under home. */
-  elsewhere: string;
-}
-
-/**
- * Registers the hooks that start and stop the sandbox, make and remove the folders, and reset the
- * sandbox's counters before each test. The file's own afterEach hooks run first (vitest runs them
- * as a stack), so they can still look at home.
- */
-export function useSandbox(): SandboxContext {
-  const context = {} as SandboxContext;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
-    context.sandbox = await startSandbox({ dataDir });
-  });
-  afterAll(async () => {
-    await context.sandbox?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    context.home = await mkdtemp(join(tmpdir(), 'authtray-home-'));
-    context.elsewhere = await mkdtemp(join(tmpdir(), 'authtray-files-'));
-    context.sandbox.stats.reset();
-  });
-  afterEach(async () => {
-    await rm(context.home, { recursive: true, force: true });
-    await rm(context.elsewhere, { recursive: true, force: true });
-  });
-  return context;
-}
+export { expectCode, useSandbox, type SandboxFixture as SandboxContext } from './fixtures.js';

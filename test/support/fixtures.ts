@@ -16,16 +16,24 @@ import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider
 
 export interface SandboxFixture {
   readonly sandbox: Sandbox;
+  /** AUTHTRAY_HOME of this test. */
   readonly home: string;
+  /** Another folder, for files the test writes itself (settings files), outside what is scanned under home. */
+  readonly elsewhere: string;
   /** Stops the sandbox (the provider is down) and returns a function that starts it again on its port. */
   outage(): Promise<() => Promise<void>>;
 }
 
-/** Registers hooks: one sandbox for the file, a fresh home for each test. */
+/**
+ * Registers hooks: one sandbox for the file, a fresh home (and a folder beside it) for each test,
+ * the sandbox's counters reset before each. The file's own afterEach hooks run first (vitest runs
+ * them as a stack), so they can still look at home.
+ */
 export function useSandbox(): SandboxFixture {
   let sandbox: Sandbox;
   let dataDir: string;
   let home: string;
+  let elsewhere: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'authtray-sandbox-'));
     sandbox = await startSandbox({ dataDir });
@@ -36,9 +44,12 @@ export function useSandbox(): SandboxFixture {
   });
   beforeEach(async () => {
     home = await mkdtemp(join(tmpdir(), 'authtray-home-'));
+    elsewhere = await mkdtemp(join(tmpdir(), 'authtray-files-'));
+    sandbox.stats.reset();
   });
   afterEach(async () => {
     await rm(home, { recursive: true, force: true });
+    await rm(elsewhere, { recursive: true, force: true });
   });
   return {
     get sandbox() {
@@ -46,6 +57,9 @@ export function useSandbox(): SandboxFixture {
     },
     get home() {
       return home;
+    },
+    get elsewhere() {
+      return elsewhere;
     },
     async outage() {
       const port = sandbox.port;

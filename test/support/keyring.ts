@@ -35,6 +35,11 @@ export interface SecretService {
   resume(): void;
   /** Every item filed under `service`, secrets included (secret-tool search --all). */
   items(service: string): Promise<KeyringItem[]>;
+  /**
+   * Points this process's keyring calls at this keyring (its environment), until `close()` puts the
+   * previous values back. The binding connects once per process: call it before the first use.
+   */
+  useInThisProcess(): void;
   close(): Promise<void>;
 }
 
@@ -94,6 +99,7 @@ export async function startSecretService(): Promise<SecretService> {
     }
   }
   await startDaemon(false);
+  const savedEnv: Record<string, string | undefined> = {};
 
   return {
     env,
@@ -134,7 +140,17 @@ export async function startSecretService(): Promise<SecretService> {
       }
       return items;
     },
+    useInThisProcess() {
+      for (const [k, v] of Object.entries(env)) {
+        if (!(k in savedEnv)) savedEnv[k] = process.env[k];
+        process.env[k] = v;
+      }
+    },
     async close() {
+      for (const [k, v] of Object.entries(savedEnv)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       if (daemon) {
         daemon.kill('SIGCONT');
         daemon.kill('SIGKILL');
