@@ -121,7 +121,7 @@ export class Accounts {
     this.home = options.home;
     this.config = new ConfigFile(options.home);
     this.#deps = { ...defaultAuthDeps, ...options.deps };
-    this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
+    this.#fileLock = new FileRefreshLock(join(options.home, 'locks'), { onWait: (m) => options.warn?.(m) });
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
     this.#storeChoice = options.store ?? 'auto';
     this.#backends = new Backends({
@@ -332,7 +332,7 @@ export class Accounts {
     };
     const backend = pending.backend ?? (await this.#backendForLink(profile)).backend;
     const status = await this.#saveLink(profile, { settings: provider.settings, account, record }, backend);
-    await this.#pending.delete(profile);
+    await this.#pending.delete(profile, pending.state);
     this.#secrets.delete(profile);
     // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
     if (!fromListener) this.#listeners.get(profile)?.cancel();
