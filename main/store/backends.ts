@@ -84,6 +84,7 @@ export class Backends {
       const backend = isSharedStoreUrl(choice) ? sharedStoreLocation(choice) : choice;
       const store = this.open(backend);
       if (store instanceof KeyringCredentialStore) await store.probe();
+      if (store instanceof PlaintextCredentialStore) await store.check();
       return { backend, store, fallbackWarning: null };
     }
     const keyring = this.open('keyring');
@@ -93,6 +94,7 @@ export class Backends {
     } catch (err) {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;
       const store = this.open('plaintext');
+      if (store instanceof PlaintextCredentialStore) await store.check();
       return {
         backend: 'plaintext',
         store,

@@ -25,6 +25,11 @@ export class PlaintextCredentialStore implements CredentialStore {
     return join(this.dir, `${profile}.json`);
   }
 
+  /** Refuses a credentials directory that is a link, another user's, or writable by others (before a link starts). */
+  async check(): Promise<void> {
+    await checkPrivateDir(this.dir);
+  }
+
   async load(profile: string): Promise<CredentialRecord | null> {
     const path = this.path(profile);
     let text: string | null;
