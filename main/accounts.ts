@@ -126,7 +126,8 @@ export class Accounts {
     this.#storeChoice = options.store ?? 'auto';
     this.#backends = new Backends({
       home: options.home,
-      keyring: options.keyring,
+      // Keyring calls take a slot beside the config: a storm of processes queues (store/keyring.ts).
+      keyring: { slotsDir: join(options.home, 'locks'), ...options.keyring },
       open: options.openStore,
       sharedUrl: isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : undefined,
       env: options.env,

@@ -60,6 +60,14 @@ export class FileLock {
     const text = `${JSON.stringify({ ...thisHolder(), nonce: unique(), since: new Date().toISOString() })}\n`;
     const temp = join(this.dir, `.${this.name}.${process.pid}.${unique()}.tmp`);
     for (let attempt = 0; attempt < 5; attempt++) {
+      // Look first (one read): a crowd of waiters polling a held lock writes nothing.
+      const current = await this.#holderText();
+      if (current !== null) {
+        const holder = parseHolder(current);
+        if (!holder || !holderIsGone(holder)) return { busy: holder };
+        await this.#breakLock(current);
+        continue;
+      }
       await writeFile(temp, text, { flag: 'wx', mode: 0o600 });
       try {
         await link(temp, this.path);
@@ -70,11 +78,8 @@ export class FileLock {
       } finally {
         await rm(temp, { force: true });
       }
-      const seen = await readFile(this.path, 'utf8').catch((err: unknown) => {
-        if (errno(err) === 'ENOENT') return null; // released meanwhile: try again
-        throw err;
-      });
-      if (seen === null) continue;
+      const seen = await this.#holderText();
+      if (seen === null) continue; // released meanwhile: try again
       const holder = parseHolder(seen);
       if (holder && holderIsGone(holder)) {
         await this.#breakLock(seen);
@@ -83,6 +88,14 @@ export class FileLock {
       return { busy: holder };
     }
     return { busy: null };
+  }
+
+  /** The lock file's text, or null when there is none. */
+  async #holderText(): Promise<string | null> {
+    return readFile(this.path, 'utf8').catch((err: unknown) => {
+      if (errno(err) === 'ENOENT') return null;
+      throw err;
+    });
   }
 
   /**
@@ -107,7 +120,7 @@ export class FileLock {
     const started = Date.now();
     const noticeAt = started + (wait.noticeAfterMs ?? 3_000);
     let noticed = false;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 250)) {
       let result: { busy: LockHolder | null } | null;
       try {
         result = await this.tryAcquire();
@@ -143,19 +156,56 @@ export class FileLock {
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Runs `fn` holding the lock `name` in `dir` (created private if missing). */
-export async function withFileLock<T>(dir: string, name: string, wait: LockWait, fn: () => Promise<T>): Promise<T> {
+async function ensureLockDir(dir: string, what: string): Promise<void> {
   try {
     await ensurePrivateDir(dir);
   } catch (err) {
     if (err instanceof CredentialStoreError) throw err;
-    throw new CredentialStoreError(`Cannot create ${dir} for the lock of ${wait.what} (${errno(err)}). Check its permissions.`, { cause: err });
+    throw new CredentialStoreError(`Cannot create ${dir} for the lock of ${what} (${errno(err)}). Check its permissions.`, { cause: err });
   }
+}
+
+export async function withFileLock<T>(dir: string, name: string, wait: LockWait, fn: () => Promise<T>): Promise<T> {
+  await ensureLockDir(dir, wait.what);
   const lock = new FileLock(dir, name);
   await lock.acquire(wait);
   try {
     return await fn();
   } finally {
     await lock.release().catch(() => {});
+  }
+}
+
+/**
+ * A semaphore of `count` lock files (`PREFIXn.lock`): runs `fn` holding any one of them, so at most
+ * `count` processes on this machine do it at once. Slots of dead holders are taken over like locks.
+ */
+export async function withFileSlot<T>(dir: string, prefix: string, count: number, wait: LockWait, fn: () => Promise<T>): Promise<T> {
+  await ensureLockDir(dir, wait.what);
+  const started = Date.now();
+  const first = process.pid % count; // spread the first tries
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    for (let i = 0; i < count; i++) {
+      const slot = new FileLock(dir, `${prefix}${(first + i) % count}`);
+      let busy;
+      try {
+        busy = await slot.tryAcquire();
+      } catch (err) {
+        throw new CredentialStoreError(`Cannot take a slot in ${dir} for ${wait.what} (${errno(err)}). Check the permissions of ${dir}.`, { cause: err });
+      }
+      if (busy !== null) continue;
+      try {
+        return await fn();
+      } finally {
+        await slot.release().catch(() => {});
+      }
+    }
+    if (Date.now() - started >= wait.waitMs) {
+      throw new CredentialStoreError(
+        `Other authtray processes have kept all ${count} slots for ${wait.what} busy for over ${Math.round(wait.waitMs / 1000)} s. Try again when fewer run at once; if none is running, delete ${join(dir, `${prefix}*.lock`)}.`,
+      );
+    }
+    await sleep(delay * (0.5 + Math.random()));
   }
 }
 
@@ -183,10 +233,33 @@ export class FileRefreshLock implements RefreshLock {
     this.#onWait = options.onWait;
   }
 
-  withLock<T>(profile: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(profile: string, fn: () => Promise<T>, recheck?: () => Promise<T | undefined>): Promise<T> {
     assertProfileName(profile);
     const what = `the refresh of profile "${profile}"`;
     const onWait = this.#onWait && ((holder: LockHolder | null) => this.#onWait!(`Waiting for ${describeHolder(holder)}, which is refreshing profile "${profile}".`));
-    return withFileLock(this.dir, profile, { waitMs: this.#waitMs, what, onWait }, fn);
+    const wait = { waitMs: this.#waitMs, what, onWait };
+    if (recheck) {
+      await ensureLockDir(this.dir, what);
+      const lock = new FileLock(this.dir, profile);
+      let busy;
+      try {
+        busy = await lock.tryAcquire();
+      } catch (err) {
+        throw new CredentialStoreError(`Cannot take the lock ${lock.path} for ${what} (${errno(err)}). Check the permissions of ${this.dir}.`, { cause: err });
+      }
+      if (busy === null) {
+        try {
+          return await fn();
+        } finally {
+          await lock.release().catch(() => {});
+        }
+      }
+      // Someone else is refreshing: wait until they are done, then look at what they stored.
+      await lock.acquire(wait);
+      await lock.release();
+      const value = await recheck();
+      if (value !== undefined) return value;
+    }
+    return withFileLock(this.dir, profile, wait, fn);
   }
 }
