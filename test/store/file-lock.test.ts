@@ -103,3 +103,26 @@ describe('file lock', () => {
     expect(await readFile(counter, 'utf8')).toBe('200');
   }, 60_000);
 });
+
+describe('pending links under the lock', () => {
+  it('a link that finishes forgets only its own attempt, never the one started after it', async () => {
+    const { FilePendingStore } = await import('../../main/auth/pending.js');
+    const pending = new FilePendingStore(join(dir, 'pending'));
+    const attempt = (state: string) => ({
+      profile: 'work',
+      settings: { provider: 'oidc' as const, clientId: 'c', issuer: 'http://127.0.0.1:1' },
+      state,
+      codeVerifier: null,
+      redirectUri: null,
+      mode: 'paste' as const,
+      createdAt: 0,
+      expiresAt: Date.now() + 60_000,
+    });
+    await pending.put(attempt('first'));
+    await pending.put(attempt('second')); // started again elsewhere meanwhile
+    await pending.delete('work', 'first'); // the first one finishes
+    expect((await pending.get('work'))?.state).toBe('second');
+    await pending.delete('work', 'second');
+    expect(await pending.get('work')).toBeNull();
+  });
+});
