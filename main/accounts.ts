@@ -10,7 +10,7 @@ import type { DeveloperTokenOptions } from './auth/developer-token.js';
 import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
 import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
-import { FilePendingStore, type PendingStore } from './auth/pending.js';
+import { FilePendingStore, type PendingStore } from './store/pending.js';
 import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/providers.js';
 import type { OAuthSession, RefreshLock } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';

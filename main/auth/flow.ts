@@ -15,7 +15,7 @@ import {
   ProviderError,
 } from '../errors.js';
 import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
-import { PENDING_TTL_MS, type PendingAuthorization } from './pending.js';
+import { PENDING_TTL_MS, type PendingAuthorization } from '../store/pending.js';
 import type { Provider, RedirectMode } from './providers.js';
 
 /** Longest input accepted from a paste or a redirect (codes are short; URLs carry a few parameters). */

@@ -152,9 +152,10 @@ export class OAuthSession implements AsyncDisposable {
         return oauth.processRefreshTokenResponse(as, client, response);
       });
     } else if (stored.tokenKind === 'jwt') {
-      updated = await this.#grant(stored, 'JWT assertion', (provider) => {
-        if (!provider.renew) throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
-        return provider.renew(stored, this.#options.deps);
+      updated = await this.#grant(stored, 'JWT assertion', async (provider) => {
+        if (provider.kind !== 'box-jwt') throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
+        const { renewWithAssertion } = await import('./box-jwt.js');
+        return renewWithAssertion(provider, stored, this.#options.deps);
       });
     } else {
       const expired = stored.expiresAt !== null && stored.expiresAt <= now;

@@ -9,15 +9,14 @@ import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProviderKind } from '../store/types.js';
 import type { CliIO } from './io.js';
+import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 
 /** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
 const terminal = () => import('./io.js');
 
 export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, INTERNAL: 70, USAGE: 64 } as const;
 
-/** The local sandbox provider (`npm run sandbox`); `--issuer` or AUTHTRAY_SANDBOX_ISSUER moves it. */
-export const SANDBOX_ISSUER = 'http://127.0.0.1:7480';
-export const SANDBOX_CLIENT_ID = 'authtray-sandbox';
+export { SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../sandbox.js';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   USAGE: EXIT.USAGE,
@@ -237,7 +236,7 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   return {
     provider,
     clientId,
-    issuer: flags.issuer ?? (sandbox ? (env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER) : undefined),
+    issuer: flags.issuer ?? (sandbox ? sandboxIssuer(env) : undefined),
     scopes: flags.scope,
     redirect,
     port: parsePort(flags.port),

@@ -2,10 +2,7 @@
  * The one text form of a credential record, shared by every store (file, keyring, Redis, ...), and
  * its strict reader: a record that does not parse is reported, never guessed at.
  */
-import type { CredentialRecord, ProviderKind, TokenKind } from './types.js';
-
-const PROVIDERS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token'];
-const KINDS: readonly TokenKind[] = ['offline', 'legacy', 'online', 'jwt', 'developer'];
+import { PROVIDER_KINDS as PROVIDERS, TOKEN_KINDS as KINDS, type CredentialRecord, type ProviderKind, type TokenKind } from '../model.js';
 
 export function serializeCredentialRecord(record: CredentialRecord): string {
   return `${JSON.stringify(record)}\n`;
