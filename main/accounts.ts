@@ -19,7 +19,8 @@ import { Backends, type ChosenBackend } from './store/backends.js';
 import type { KeyringOptions } from './store/keyring.js';
 import { isSharedStoreUrl, sharedStoreLocation } from './store/store-url.js';
 import { assertProfileName } from './store/profile-name.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
+import { serializeCredentialRecord } from './store/record.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh, recordFromGrant } from './auth/tokens.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
 export interface AccountsOptions {
@@ -306,7 +307,7 @@ export class Accounts {
 
   /** Two provider requests: the token exchange, then the account. */
   async #complete(profile: string, input: AuthorizationInput, clientSecret: string | undefined, fromListener = false): Promise<ProfileStatus> {
-    const [{ resolveProvider, tokenKindOf }, { checkAuthorizationResponse, exchangeCode, noPendingAuthorization }] = await Promise.all([providers(), flow()]);
+    const [{ resolveProvider }, { checkAuthorizationResponse, exchangeCode, noPendingAuthorization }] = await Promise.all([providers(), flow()]);
     const pending = await this.#pending.get(profile);
     if (!pending) throw noPendingAuthorization();
     const provider = await resolveProvider(pending.settings, this.#deps);
@@ -317,19 +318,14 @@ export class Accounts {
     }
     const tokens = await exchangeCode(provider, pending, callback, secret, this.#deps);
     const account = await provider.fetchAccount(tokens, this.#deps);
-    const now = this.#deps.now();
-    const record: CredentialRecord = {
-      version: 1,
+    const record = recordFromGrant(tokens, {
       provider: provider.kind,
       clientId: provider.client.client_id,
       accountId: account.id,
-      tokenKind: tokenKindOf(tokens),
-      accessToken: tokens.access_token,
-      expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
-      refreshToken: tokens.refresh_token ?? null,
-      scopes: tokens.scope ? tokens.scope.split(' ') : (pending.settings.scopes ?? []),
-      ...(provider.needsClientSecret ? { clientSecret: secret } : {}),
-    };
+      now: this.#deps.now(),
+      scopes: pending.settings.scopes ?? [],
+      clientSecret: provider.needsClientSecret ? secret : undefined,
+    });
     const backend = pending.backend ?? (await this.#backendForLink(profile)).backend;
     const status = await this.#saveLink(profile, { settings: provider.settings, account, record }, backend);
     await this.#pending.delete(profile);

@@ -13,9 +13,10 @@ import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { AuthtrayError, InvalidTokenError, UsageError } from '../errors.js';
+import { InvalidTokenError, UsageError } from '../errors.js';
 import { JWT_ALGORITHMS, type AccountInfo, type BoxJwtSubject, type CredentialRecord, type EndpointOverrides, type JwtAlgorithm, type JwtKeyMaterial, type ProfileSettings } from '../model.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { requestOptions, type AuthDeps } from './http.js';
+import { recordFromGrant, tokenEndpointCall } from './tokens.js';
 import { resolveProvider, type Provider } from './providers.js';
 
 /** RFC 7523 §2.1. */
@@ -242,28 +243,17 @@ export async function linkBoxJwt(options: BoxJwtLinkOptions, deps: AuthDeps): Pr
     jwt: { publicKeyId: app.publicKeyId, subject, algorithm },
   };
   const provider = await resolveProvider(settings, deps);
-  let tokens: oauth.TokenEndpointResponse;
-  try {
-    tokens = await assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps);
-  } catch (err) {
-    if (err instanceof AuthtrayError) throw err;
-    if (isConnectionFailure(err)) throw connectionFailed(provider.as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) throw refusal(err);
-    throw connectionFailed(provider.as.token_endpoint!, err);
-  }
+  const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps), { refused: refusal });
   const account = await provider.fetchAccount(tokens, deps);
-  const record: CredentialRecord = {
-    version: 1,
+  const record = recordFromGrant(tokens, {
     provider: 'box-jwt',
     clientId: app.clientId,
     accountId: account.id,
+    now: deps.now(),
+    scopes: [],
     tokenKind: 'jwt',
-    accessToken: tokens.access_token,
-    expiresAt: typeof tokens.expires_in === 'number' ? deps.now() + tokens.expires_in * 1000 : null,
-    refreshToken: null,
-    scopes: tokens.scope ? tokens.scope.split(' ') : [],
     clientSecret: app.clientSecret,
     jwtKey: jwtKey.passphrase ? jwtKey : { privateKey: jwtKey.privateKey },
-  };
+  });
   return { settings, account, record };
 }

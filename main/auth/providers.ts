@@ -5,7 +5,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { ConnectionFailedError, ProviderError, UsageError } from '../errors.js';
-import type { AccountInfo, EndpointOverrides, ProfileSettings, ProviderKind, RedirectMode, ServerMetadata, TokenKind } from '../model.js';
+import type { AccountInfo, EndpointOverrides, ProfileSettings, ProviderKind, RedirectMode, ServerMetadata } from '../model.js';
 import {
   assertSafeEndpoint,
   connectionFailed,
@@ -57,12 +57,6 @@ export interface Provider {
 }
 
 export const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
-
-/** `offline` with a refresh token, `online` when the access token expires, `legacy` when it does not. */
-export function tokenKindOf(tokens: Pick<oauth.TokenEndpointResponse, 'refresh_token' | 'expires_in'>): TokenKind {
-  if (tokens.refresh_token) return 'offline';
-  return typeof tokens.expires_in === 'number' ? 'online' : 'legacy';
-}
 
 const LOOPBACK_PASTE_URI = 'http://127.0.0.1/callback';
 

@@ -45,11 +45,3 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   if (value.tokenKind === 'jwt' && (value.jwtKey === undefined || value.clientSecret === undefined)) throw new RecordFormatError('a jwt record has no key or client secret');
   return value as unknown as CredentialRecord;
 }
-
-/** Refresh this long before the access token expires, so a token handed out is still good to use. */
-export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
-
-/** True when the record's access token has more than `marginMs` left (legacy tokens always). */
-export function isFresh(record: CredentialRecord, now: number, marginMs: number): boolean {
-  return record.expiresAt === null || record.expiresAt - now > marginMs;
-}
