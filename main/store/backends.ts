@@ -83,18 +83,17 @@ export class Backends {
       // A shared store is remembered without the credentials in its URL.
       const backend = isSharedStoreUrl(choice) ? sharedStoreLocation(choice) : choice;
       const store = this.open(backend);
-      if (store instanceof KeyringCredentialStore) await store.probe();
-      if (store instanceof PlaintextCredentialStore) await store.check();
+      await store.probe?.();
       return { backend, store, fallbackWarning: null };
     }
     const keyring = this.open('keyring');
     try {
-      if (keyring instanceof KeyringCredentialStore) await keyring.probe();
+      await keyring.probe?.();
       return { backend: 'keyring', store: keyring, fallbackWarning: null };
     } catch (err) {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;
       const store = this.open('plaintext');
-      if (store instanceof PlaintextCredentialStore) await store.check();
+      await store.probe?.();
       return {
         backend: 'plaintext',
         store,

@@ -26,7 +26,7 @@ export class PlaintextCredentialStore implements CredentialStore {
   }
 
   /** Refuses a credentials directory that is a link, another user's, or writable by others (before a link starts). */
-  async check(): Promise<void> {
+  async probe(): Promise<void> {
     await checkPrivateDir(this.dir);
   }
 

@@ -52,7 +52,7 @@ describe('file lock', () => {
     await kill(child);
     // A waiter that would give up after 2 s gets it: nothing is waited out.
     expect(await withFileLock(dir, 'work', waitFor(2_000), async () => 'ours')).toBe('ours');
-  });
+  }, 60_000);
 
   it('a live holder keeps it, even with its event loop blocked; the wait ends with who holds it', async () => {
     const child = await holder('busy');
@@ -62,7 +62,7 @@ describe('file lock', () => {
     );
     await kill(child);
     expect(await withFileLock(dir, 'work', waitFor(2_000), async () => 'ours')).toBe('ours');
-  });
+  }, 60_000);
 
   it('a holder on another host cannot be seen, so it is waited for', async () => {
     await writeFile(join(dir, 'work.lock'), JSON.stringify({ ...thisHolder(), pid: 999_999, host: 'elsewhere.invalid' }));
@@ -106,7 +106,7 @@ describe('file lock', () => {
 
 describe('pending links under the lock', () => {
   it('a link that finishes forgets only its own attempt, never the one started after it', async () => {
-    const { FilePendingStore } = await import('../../main/auth/pending.js');
+    const { FilePendingStore } = await import('../../main/store/pending.js');
     const pending = new FilePendingStore(join(dir, 'pending'));
     const attempt = (state: string) => ({
       profile: 'work',
