@@ -44,7 +44,7 @@ for (;; first = false) {
     await session.refresh();
   } catch (err) {
     process.stdout.write('lost ' + err.code + '\\n');
-    await new Promise(() => {});
+    await new Promise(() => setInterval(() => {}, 60_000));
   }
 }`;
 
@@ -85,8 +85,9 @@ it(`a refresher SIGKILLed at random points ${KILLS} times: every record readable
         child.once('exit', (code) => reject(new Error(`the refresher exited (${code}) before it was ready`)));
       });
       await new Promise((r) => setTimeout(r, Math.random() * 40));
+      const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
 
       // Readable, whole, and the config too (both throw if damaged).
       const record = await store.load('crash');

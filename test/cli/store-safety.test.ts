@@ -68,14 +68,16 @@ describe('many processes', () => {
     // A refresher that took the lock, then died.
     const script = `
       const { FileRefreshLock } = await import(${JSON.stringify(join(ROOT, 'dist/main/store/file-lock.js'))});
-      await new FileRefreshLock(process.argv[1]).withLock('work', () => { process.stdout.write('held\\n'); return new Promise(() => {}); });`;
+      await new FileRefreshLock(process.argv[1]).withLock('work', () => { process.stdout.write('held\\n'); return new Promise(() => setInterval(() => {}, 60_000)); });`;
     const holder = spawn(process.execPath, ['--input-type=module', '-e', script, join(fx.home, 'locks')], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       holder.stdout.once('data', () => resolve());
       holder.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before taking the lock`)));
     });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
     holder.kill('SIGKILL');
-    await new Promise((resolve) => holder.once('exit', resolve));
+    await exited;
+    expect(holder.signalCode).toBe('SIGKILL');
     expect(await readdir(join(fx.home, 'locks'))).toContain('work.lock');
 
     const { result, ms } = await timedToken('work');

@@ -26,7 +26,7 @@ async function holder(how: 'idle' | 'busy', name = 'work'): Promise<ChildProcess
     const { withFileLock } = await import(${JSON.stringify(join(ROOT, 'dist/main/store/file-lock.js'))});
     await withFileLock(process.argv[1], process.argv[2], { waitMs: 5000, what: 'the test' }, async () => {
       process.stdout.write('held\\n');
-      ${how === 'busy' ? 'for (;;) {}' : 'await new Promise(() => {});'}
+      ${how === 'busy' ? 'for (;;) {}' : 'await new Promise(() => setInterval(() => {}, 60_000));'}
     });`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, name], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
@@ -38,8 +38,11 @@ async function holder(how: 'idle' | 'busy', name = 'work'): Promise<ChildProcess
 }
 
 const kill = async (child: ChildProcess) => {
+  const exited = new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
   child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await exited;
+  // It was killed holding the lock, not gone before (a holder that exits on its own proves nothing).
+  expect(child.signalCode).toBe('SIGKILL');
 };
 
 const waitFor = (waitMs: number) => ({ waitMs, what: 'the test' });
