@@ -65,6 +65,8 @@ export interface ServerProcess {
   log(): string;
   /** Resolves when the log matches `pattern`; fails if the process exits first or after `timeoutMs`. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves when `url` answers at all; fails if the process exits first or after `timeoutMs`. */
+  waitForAnswer(url: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM, then SIGKILL after 3 s; resolves when it has exited. */
   stop(): Promise<void>;
 }
@@ -84,6 +86,19 @@ export function spawnServer(program: string, args: string[], options: { cwd?: st
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${program} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; its log:\n${log}`);
         if (Date.now() > end) throw new Error(`${program} did not log ${pattern} in ${timeoutMs} ms; its log:\n${log}`);
         await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async waitForAnswer(url, timeoutMs = 15_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${program} exited (${child.exitCode ?? child.signalCode}) before it answered ${url}; its log:\n${log}`);
+        try {
+          await (await fetch(url, { redirect: 'manual' })).body?.cancel();
+          return;
+        } catch {
+          if (Date.now() > end) throw new Error(`${program} did not answer ${url} in ${timeoutMs} ms; its log:\n${log}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
       }
     },
     async stop() {
