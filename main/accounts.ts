@@ -19,7 +19,7 @@ import { Backends, type ChosenBackend } from './store/backends.js';
 import type { KeyringOptions } from './store/keyring.js';
 import { isSharedStoreUrl, sharedStoreLocation } from './store/store-url.js';
 import { assertProfileName } from './store/profile-name.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
+import { DEFAULT_REFRESH_MARGIN_MS, expiryOf, isFresh, serializeCredentialRecord } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
 export interface AccountsOptions {
@@ -325,7 +325,7 @@ export class Accounts {
       accountId: account.id,
       tokenKind: tokenKindOf(tokens),
       accessToken: tokens.access_token,
-      expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
+      ...expiryOf(tokens.expires_in, now),
       refreshToken: tokens.refresh_token ?? null,
       scopes: tokens.scope ? tokens.scope.split(' ') : (pending.settings.scopes ?? []),
       ...(provider.needsClientSecret ? { clientSecret: secret } : {}),

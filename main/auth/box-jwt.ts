@@ -9,6 +9,7 @@
  * `enterpriseID`. The client secret, the key and its passphrase go into the credential record only;
  * the profile's config keeps the key id, the subject and the algorithm.
  */
+import { expiryOf } from '../store/record.js';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
@@ -273,7 +274,7 @@ export async function linkBoxJwt(options: BoxJwtLinkOptions, deps: AuthDeps): Pr
     accountId: account.id,
     tokenKind: 'jwt',
     accessToken: tokens.access_token,
-    expiresAt: typeof tokens.expires_in === 'number' ? deps.now() + tokens.expires_in * 1000 : null,
+    ...expiryOf(tokens.expires_in, deps.now()),
     refreshToken: null,
     scopes: tokens.scope ? tokens.scope.split(' ') : [],
     clientSecret: app.clientSecret,

@@ -4,7 +4,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { AuthtrayError, NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
+import { DEFAULT_REFRESH_MARGIN_MS, expiryOf, isFresh } from '../store/record.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
@@ -98,7 +98,17 @@ export class OAuthSession implements AsyncDisposable {
     const now = this.#options.deps.now();
     if (this.#record && isFresh(this.#record, now, this.#margin)) return this.#record.accessToken;
     if (this.#inflight) return (await this.#inflight).accessToken;
-    return (await this.#singleFlight(false, undefined)).accessToken;
+    // The token judged stale, so that under the lock a renewal by another process is recognised.
+    let seen = this.#record;
+    if (!seen) {
+      seen = await this.#options.store.load(this.profile);
+      if (seen && isFresh(seen, this.#options.deps.now(), this.#margin)) return (this.#record = seen).accessToken;
+      // Another caller of this session started a refresh while the store was read.
+      const running = this.#inflight as Promise<CredentialRecord> | null;
+      if (running) return (await running).accessToken;
+    }
+    const stale = seen?.accessToken;
+    return (await this.#singleFlight(false, stale)).accessToken;
   }
 
   /**
@@ -139,7 +149,8 @@ export class OAuthSession implements AsyncDisposable {
     if (stored) {
       this.#record = stored;
       if (!force && isFresh(stored, now, this.#margin)) return stored;
-      if (force && rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
+      // Someone renewed it while this caller waited for the lock: theirs is used, however short-lived.
+      if (rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
     }
     let updated: CredentialRecord;
     if (this.#options.renew) {
@@ -202,7 +213,7 @@ export class OAuthSession implements AsyncDisposable {
     return {
       ...stored,
       accessToken: tokens.access_token,
-      expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
+      ...expiryOf(tokens.expires_in, now),
       // Rotating providers (Box, oidc-provider) send a new one; the old is then already spent.
       refreshToken: tokens.refresh_token ?? stored.refreshToken,
       scopes: tokens.scope ? tokens.scope.split(' ') : stored.scopes,

@@ -39,6 +39,7 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   field('tokenKind', (v) => KINDS.includes(v as TokenKind));
   field('accessToken', nonEmpty);
   field('expiresAt', (v) => v === null || (typeof v === 'number' && Number.isFinite(v)));
+  field('issuedAt', (v) => v === undefined || (typeof v === 'number' && Number.isFinite(v)));
   field('refreshToken', (v) => v === null || nonEmpty(v));
   field('scopes', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'));
   field('clientSecret', (v) => v === undefined || nonEmpty(v));
@@ -49,10 +50,25 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   return value as unknown as CredentialRecord;
 }
 
-/** Refresh this long before the access token expires, so a token handed out is still good to use. */
+/** Refresh at most this long before the access token expires, so a token handed out is still good to use. */
 export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 
-/** True when the record's access token has more than `marginMs` left (legacy tokens always). */
-export function isFresh(record: CredentialRecord, now: number, marginMs: number): boolean {
-  return record.expiresAt === null || record.expiresAt - now > marginMs;
+/** The share of a token's lifetime left when it is refreshed, for tokens shorter than 20 minutes. */
+export const REFRESH_LIFETIME_FRACTION = 1 / 4;
+
+/**
+ * The one freshness rule, for the app, the command, the library and the shared stores: true when
+ * the access token has more left than min(`maxMarginMs`, a quarter of its lifetime). A 120 s token
+ * is reused for 90 s, a 60-minute one until 5 minutes are left. Records from before `issuedAt`
+ * was kept use the whole margin, as they always did; legacy tokens (no expiry) are always fresh.
+ */
+export function isFresh(record: Pick<CredentialRecord, 'expiresAt' | 'issuedAt'>, now: number, maxMarginMs: number = DEFAULT_REFRESH_MARGIN_MS): boolean {
+  if (record.expiresAt === null) return true;
+  const lifetime = record.issuedAt === undefined ? Infinity : Math.max(0, record.expiresAt - record.issuedAt);
+  return record.expiresAt - now > Math.min(maxMarginMs, lifetime * REFRESH_LIFETIME_FRACTION);
+}
+
+/** The record's expiry fields from a token answer's `expires_in` (seconds), received at `now`. */
+export function expiryOf(expiresIn: unknown, now: number): Pick<CredentialRecord, 'expiresAt' | 'issuedAt'> {
+  return typeof expiresIn === 'number' ? { expiresAt: now + expiresIn * 1000, issuedAt: now } : { expiresAt: null, issuedAt: undefined };
 }

@@ -42,6 +42,8 @@ export interface CredentialRecord {
   readonly accessToken: string;
   /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
   readonly expiresAt: number | null;
+  /** When the access token was received, in ms since the epoch: its lifetime sets when it is refreshed. Absent in older records. */
+  readonly issuedAt?: number | undefined;
   readonly refreshToken: string | null;
   readonly scopes: readonly string[];
   /** The client secret of a confidential client (Box, some OIDC clients); kept only here. */
