@@ -79,7 +79,7 @@ export async function startDjango(options: DjangoOptions): Promise<ThirdPartySer
     startupMs: Date.now() - began,
     approve: (url) => approve(url),
     // runserver logs every request: each POST to the token endpoint is a code exchange or a refresh.
-    tokenRequests: () => countMatches(server.log(), /"POST \/o\/token\/ HTTP\/1\.1"/g),
+    tokenRequests: async () => countMatches(await server.settledLog(), /"POST \/o\/token\/ HTTP\/1\.1"/g),
     stop,
   };
 }

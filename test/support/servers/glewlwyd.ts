@@ -132,7 +132,7 @@ export async function startGlewlwyd(options: GlewlwydOptions = {}): Promise<Thir
     startupMs: Date.now() - began,
     approve: (url) => approve(base, url),
     // One line per access token issued to our client: by a code exchange or by a refresh.
-    tokenRequests: () => countMatches(server.log(), new RegExp(`Access token generated for client '${CLIENT_ID}'`, 'g')),
+    tokenRequests: async () => countMatches(await server.settledLog(), new RegExp(`Access token generated for client '${CLIENT_ID}'`, 'g')),
     stop,
   };
 }

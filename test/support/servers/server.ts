@@ -22,8 +22,11 @@ export interface ThirdPartyServer {
    * the redirect back to the client. Resolves with that redirect URL (code and state in it).
    */
   approve(authorizationUrl: string): Promise<string>;
-  /** Token-endpoint answers so far (code exchanges and refreshes), as the server's log shows them. */
-  tokenRequests(): number;
+  /**
+   * Token-endpoint requests so far (code exchanges and refreshes), as the server's log shows them;
+   * read once the log has been quiet for a moment (a server may log a request just after answering it).
+   */
+  tokenRequests(): Promise<number>;
   /** Stops the server and removes its files. */
   stop(): Promise<void>;
 }
@@ -63,6 +66,8 @@ export async function locationOf(response: Response, what: string): Promise<URL>
 export interface ServerProcess {
   readonly child: ChildProcess;
   log(): string;
+  /** The log once nothing new has been written to it for `quietMs`. */
+  settledLog(quietMs?: number): Promise<string>;
   /** Resolves when the log matches `pattern`; fails if the process exits first or after `timeoutMs`. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves when `url` answers at all; fails if the process exits first or after `timeoutMs`. */
@@ -80,6 +85,15 @@ export function spawnServer(program: string, args: string[], options: { cwd?: st
   return {
     child,
     log: () => log,
+    async settledLog(quietMs = 150) {
+      const end = Date.now() + 5_000;
+      for (;;) {
+        const seen = log.length;
+        await new Promise((r) => setTimeout(r, quietMs));
+        if (log.length === seen) return log;
+        if (Date.now() > end) throw new Error(`${program}'s log did not settle in 5 s`);
+      }
+    },
     async waitForLog(pattern, timeoutMs = 15_000) {
       const end = Date.now() + timeoutMs;
       while (!pattern.test(log)) {
