@@ -23,6 +23,7 @@ const suite = describeConformance({
   // Its discovery lists no revocation endpoint (RFC 8414 §2 lets it leave it out) although
   // /o/revoke_token/ exists: authtray sends no request and says the grant stays valid there.
   unlink: {
+    title: 'no revocation endpoint in discovery (RFC 8414 §2 makes it optional)',
     revoked: false,
     stderr: (profile) =>
       `warning: The provider has no revocation endpoint, so the grant stays valid there; the local credentials were deleted; remove access in the provider's account settings.\nUnlinked profile "${profile}".\n`,

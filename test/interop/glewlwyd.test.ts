@@ -17,6 +17,7 @@ const suite = describeConformance({
   // public client's revocation with HTTP 401. authtray says the provider refused, deletes the
   // local credentials, and tells where to remove the grant; the refresh token stays valid there.
   unlink: {
+    title: 'revocation refused with HTTP 401 for a public client (against RFC 7009 §2.1)',
     revoked: false,
     stderr: (profile) =>
       `warning: The provider refused to revoke the grant (HTTP 401); the local credentials were deleted; remove access in the provider's account settings.\nUnlinked profile "${profile}".\n`,
