@@ -4,6 +4,7 @@
 // Where glewlwyd departs from a standard, the test names the section and what authtray does.
 import { describe, expect, it } from 'vitest';
 import { startCli } from '../support/cli.js';
+import { waitFor } from '../support/fixtures.js';
 import { describeConformance, refreshTokenAccepted } from '../support/servers/conformance.js';
 import { startGlewlwyd } from '../support/servers/glewlwyd.js';
 
@@ -44,7 +45,8 @@ describe('glewlwyd: where it departs from the standards', () => {
       expect(redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
       expect(redirectUri).not.toBe(`http://127.0.0.1:${server.redirectPort}/callback`);
       await expect(server.approve(url.href)).rejects.toThrow('glewlwyd authorization endpoint: expected a redirect, got HTTP 403: ');
-      expect(run.stderrSoFar()).toContain(redirectUri);
+      // The waiting message names the redirect URI in use, so the person can register it.
+      await waitFor(() => run.stderrSoFar().includes(redirectUri), `the waiting message naming ${redirectUri}`, 5_000);
     } finally {
       run.child.kill('SIGINT');
       await run.result;

@@ -7,8 +7,9 @@
  * Use it from a test file:
  *   describeConformance({ start: () => startGlewlwyd(), rotates: true, unlink: { ... } });
  */
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlaintextCredentialStore } from '../../../main/store/plaintext.js';
 import type { CredentialRecord } from '../../../main/store/types.js';
 import { cliEnv, runCli, startCli, tempHome, type CliResult } from '../cli.js';
@@ -45,6 +46,9 @@ export function describeConformance(options: ConformanceOptions): Conformance {
   let home: { dir: string; cleanup: () => Promise<void> };
   let env: NodeJS.ProcessEnv;
   const store = () => new PlaintextCredentialStore(join(home.dir, 'credentials'));
+  /** Everything the command printed, but `token`'s stdout: no secret may be in it. */
+  let printed: string[] = [];
+  const seenSecrets = new Set<string>();
 
   beforeAll(async () => {
     home = await tempHome();
@@ -53,12 +57,28 @@ export function describeConformance(options: ConformanceOptions): Conformance {
     // Start-up time, for the README matrix and the report: it is measured, never asserted.
     console.info(`${server.name} started and configured in ${server.startupMs} ms`);
   }, 60_000);
+  afterEach(async () => {
+    for (const file of await readdir(join(home.dir, 'credentials')).catch(() => [])) {
+      const found = await store().load(file.replace(/\.json$/, ''));
+      for (const secret of [found?.accessToken, found?.refreshToken]) if (secret) seenSecrets.add(secret);
+    }
+    const config = await readFile(join(home.dir, 'config.json'), 'utf8').catch(() => '');
+    for (const secret of seenSecrets) {
+      for (const text of [...printed, config]) expect(text.includes(secret), 'a token was printed or written to the config').toBe(false);
+    }
+    printed = [];
+  });
   afterAll(async () => {
     await server?.stop();
     await home?.cleanup();
   });
 
-  const cli = (args: string[], input = '') => runCli(args, env, input);
+  const cli = async (args: string[], input = '') => {
+    const result = await runCli(args, env, input);
+    printed.push(result.stderr);
+    if (args[0] !== 'token') printed.push(result.stdout);
+    return result;
+  };
   const linkCommand = (profile: string, extra: string[]) => [
     'link', '--profile', profile, '--provider', 'oidc', '--issuer', server.issuer, '--client-id', server.clientId, '--no-browser',
     ...extra,
@@ -83,6 +103,7 @@ export function describeConformance(options: ConformanceOptions): Conformance {
     const page = await fetch(redirect, { redirect: 'manual' });
     await page.text();
     const result = await run.result;
+    printed.push(result.stdout, result.stderr);
     expect(result.stderr).toContain('Linked: ');
     expect(result.code, result.stderr).toBe(0);
     expect(page.status).toBe(200);
@@ -116,6 +137,7 @@ export function describeConformance(options: ConformanceOptions): Conformance {
       expect(new URL(url).searchParams.get('redirect_uri')).toBe('http://127.0.0.1/callback');
       run.child.stdin.end(`${await server.approve(url)}\n`);
       const result = await run.result;
+      printed.push(result.stdout, result.stderr);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain('Linked: ');
       expect((await cli(['status', '--profile', 'paste'])).code).toBe(0);
