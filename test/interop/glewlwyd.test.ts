@@ -69,3 +69,17 @@ describe('glewlwyd: where it departs from the standards', () => {
     expect(JSON.parse((await suite.cli(['status', '--profile', 'reused', '--json'])).stdout).needsRelink).toBe(true);
   });
 });
+
+describe('glewlwyd launcher', () => {
+  it('fails, never skips, naming the Debian package when glewlwyd is missing', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(startGlewlwyd()).rejects.toThrow(
+        'glewlwyd is not installed: install the Debian package glewlwyd (apt-get install glewlwyd sqlite3; CI does, from .ci/apt-packages.txt)',
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
