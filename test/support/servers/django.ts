@@ -46,18 +46,13 @@ export async function startDjango(options: DjangoOptions): Promise<ThirdPartySer
   await Promise.all([
     writeFile(join(dir, 'settings.py'), settings(dir, privateKey.export({ type: 'pkcs1', format: 'pem' }) as string, options)),
     writeFile(join(dir, 'urls.py'), urls(options)),
-    writeFile(join(dir, 'setup_data.py'), SETUP_DATA),
+    writeFile(join(dir, 'serve.py'), SERVE),
     writeFile(join(dir, 'templates', 'registration', 'login.html'), LOGIN_TEMPLATE),
   ]);
   const env = { ...process.env, PYTHONPATH: dir, DJANGO_SETTINGS_MODULE: 'settings', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
 
-  // migrate, then the user and the Application, in one Python process.
-  const setup = await runProgram(PYTHON, [join(dir, 'setup_data.py')], { env, timeoutMs: 60_000 });
-  if (setup.code !== 0) {
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`Django project setup failed (exit ${setup.code}): ${setup.stderr}`);
-  }
-  const server = spawnServer(PYTHON, ['-m', 'django', 'runserver', `127.0.0.1:${port}`, '--noreload'], { cwd: dir, env });
+  // One Python process: migrate, the user and the Application, then runserver (no autoreloader).
+  const server = spawnServer(PYTHON, [join(dir, 'serve.py'), `127.0.0.1:${port}`], { cwd: dir, env });
   const stop = async () => {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
@@ -183,7 +178,8 @@ ${options.exactDiscoveryPath ? "    # OIDC Discovery §4: the metadata at issuer
 `;
 }
 
-const SETUP_DATA = `# written by test/support/servers/django.ts: migrate, a user, a public Application.
+const SERVE = `# written by test/support/servers/django.ts: migrate, a user, a public Application, then serve.
+import sys
 import django
 django.setup()
 from django.core.management import call_command
@@ -196,6 +192,7 @@ Application.objects.create(
     client_type=Application.CLIENT_PUBLIC, authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
     redirect_uris='http://127.0.0.1/callback', algorithm=Application.RS256_ALGORITHM, skip_authorization=False,
 )
+call_command('runserver', sys.argv[1], use_reloader=False)
 `;
 
 const LOGIN_TEMPLATE = `<!doctype html>
