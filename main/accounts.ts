@@ -3,7 +3,7 @@
  * and the app's IPC handlers are thin adapters over this class; neither holds OAuth or storage logic.
  */
 import { join } from 'node:path';
-import { AuthtrayError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NotLinkedError, UsageError } from './errors.js';
+import { AuthtrayError, ConnectionFailedError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NotLinkedError, ProviderAnswerError, UsageError } from './errors.js';
 import type { AuthorizationInput } from './auth/flow.js';
 import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
 import type { DeveloperTokenOptions } from './auth/developer-token.js';
@@ -11,6 +11,7 @@ import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js
 import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
 import { FilePendingStore, type PendingStore } from './auth/pending.js';
+import { loggingFetch, redactUrl } from './auth/protocol-log.js';
 import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/providers.js';
 import type { OAuthSession, RefreshLock } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';
@@ -40,6 +41,11 @@ export interface AccountsOptions {
   env?: NodeJS.ProcessEnv;
   pending?: PendingStore;
   lock?: RefreshLock;
+  /**
+   * The protocol log: every provider request and answer, secrets redacted (auth/protocol-log.ts).
+   * Default: standard error when AUTHTRAY_DEBUG=1 in `env`, else none.
+   */
+  protocolLog?: ((line: string) => void) | undefined;
   /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
   warn?: (message: string) => void;
   loopbackTimeoutMs?: number;
@@ -94,15 +100,26 @@ export interface PendingLink {
 /** Called with the profile whose status may have changed (link, finish, cancel, unlink, refresh, needs relink). */
 export type StatusListener = (profile: string) => void;
 
+/**
+ * What unlink did at the provider: `revoked` only when a revocation request was answered with
+ * success; `no-endpoint` (nothing sent, the grant stays valid there), `refused` (4xx), `unreachable`
+ * (no answer, timeout, 5xx), `not-revocable` (a Box developer token), `none` (no credentials held).
+ */
+export type RevocationResult = 'revoked' | 'no-endpoint' | 'refused' | 'unreachable' | 'not-revocable' | 'none';
+
 export interface UnlinkResult {
   revoked: boolean;
+  revocation: RevocationResult;
   warning: string | null;
 }
+
+const REMOVE_ACCESS = "the local credentials were deleted; remove access in the provider's account settings.";
 
 export class Accounts {
   readonly home: string;
   readonly config: ConfigFile;
   readonly #deps: AuthDeps;
+  readonly #log: ((line: string) => void) | undefined;
   readonly #pending: PendingStore;
   readonly #backends: Backends;
   readonly #storeChoice: string;
@@ -121,6 +138,8 @@ export class Accounts {
     this.home = options.home;
     this.config = new ConfigFile(options.home);
     this.#deps = { ...defaultAuthDeps, ...options.deps };
+    this.#log = options.protocolLog ?? ((options.env ?? process.env).AUTHTRAY_DEBUG === '1' ? (l) => void process.stderr.write(`authtray: ${l}\n`) : undefined);
+    if (this.#log) this.#deps = { ...this.#deps, fetch: loggingFetch(this.#deps.fetch, this.#log) };
     this.#fileLock = new FileRefreshLock(join(options.home, 'locks'));
     this.#pending = options.pending ?? new FilePendingStore(join(options.home, 'pending'));
     this.#storeChoice = options.store ?? 'auto';
@@ -143,8 +162,8 @@ export class Accounts {
     if (settings.provider === 'box-jwt' || settings.provider === 'box-developer-token') {
       throw new UsageError(`A ${settings.provider} profile links without a browser: use linkBoxJwt / linkDeveloperToken (authtray link --provider ${settings.provider}).`);
     }
-    const [{ resolveProvider }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
-    const provider = await resolveProvider(settings, this.#deps);
+    const [{ resolveProvider, forLinking }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
+    const provider = await resolveProvider(forLinking(settings), this.#deps);
     if (provider.needsClientSecret && !options.clientSecret) {
       throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
     }
@@ -178,6 +197,7 @@ export class Accounts {
     const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
     const started = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
     const { url } = started;
+    this.#log?.(`authorization request: ${redactUrl(url)}`);
     const pending = { ...started.pending, backend: chosen.backend };
     try {
       await this.#pending.put(pending);
@@ -545,6 +565,7 @@ export class Accounts {
     const store = this.#backends.open(config.store.backend);
     const record = await store.load(profile);
     let warning: string | null = null;
+    let revocation: RevocationResult = 'none';
     if (record) {
       try {
         const { resolveProvider } = await providers();
@@ -554,12 +575,21 @@ export class Accounts {
         if (provider.kind === 'dropbox' && !isFresh(record, this.#deps.now(), 0) && record.refreshToken) {
           accessToken = await (await this.session(profile)).accessToken();
         }
-        await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#deps);
+        revocation = await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#deps);
+        if (revocation === 'no-endpoint') warning = `The provider has no revocation endpoint, so nothing was sent and the grant stays valid there; ${REMOVE_ACCESS}`;
       } catch (err) {
-        const why = err instanceof AuthtrayError ? err.message : 'the provider did not confirm';
-        warning = `Could not revoke the grant at the provider (${why}). The credentials were deleted here; you can also remove the app's access in your account settings.`;
-        this.#warn(warning);
+        if (err instanceof ProviderAnswerError && err.status !== null) {
+          revocation = 'refused';
+          warning = `The provider refused to revoke the grant (HTTP ${err.status}${err.oauthError ? `, ${err.oauthError}` : ''}); ${REMOVE_ACCESS}`;
+        } else if (err instanceof ConnectionFailedError) {
+          revocation = 'unreachable';
+          warning = `The provider could not be asked to revoke the grant (${err.message.split('. ')[0]}); ${REMOVE_ACCESS}`;
+        } else {
+          revocation = err instanceof UsageError ? 'not-revocable' : 'refused';
+          warning = `The grant was not revoked at the provider (${err instanceof AuthtrayError ? err.message.replace(/\.$/, '') : 'unexpected failure'}); ${REMOVE_ACCESS}`;
+        }
       }
+      if (warning) this.#warn(warning);
     }
     await store.delete(profile);
     await this.config.update((data) => {
@@ -568,7 +598,7 @@ export class Accounts {
     await this.#pending.delete(profile);
     this.#sessions.delete(profile);
     this.#changed(profile);
-    return { revoked: record !== null && warning === null, warning };
+    return { revoked: revocation === 'revoked', revocation, warning };
   }
 
   /**

@@ -16,7 +16,7 @@ import { SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { AuthtrayError, InvalidTokenError, UsageError } from '../errors.js';
 import type { CredentialRecord, JwtKeyMaterial } from '../store/types.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { isConnectionFailure, providerFailure, requestOptions, type AuthDeps } from './http.js';
 import { resolveProvider, type AccountInfo, type EndpointOverrides, type ProfileSettings, type Provider } from './providers.js';
 
 /** RFC 7523 §2.1. */
@@ -262,9 +262,8 @@ export async function linkBoxJwt(options: BoxJwtLinkOptions, deps: AuthDeps): Pr
     tokens = await assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps);
   } catch (err) {
     if (err instanceof AuthtrayError) throw err;
-    if (isConnectionFailure(err)) throw connectionFailed(provider.as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) throw refusal(err);
-    throw connectionFailed(provider.as.token_endpoint!, err);
+    if (err instanceof oauth.ResponseBodyError && !isConnectionFailure(err)) throw refusal(err);
+    throw providerFailure('the JWT assertion', provider.as.token_endpoint!, err, "check the app's settings in the Box Developer Console");
   }
   const account = await provider.fetchAccount(tokens, deps);
   const record: CredentialRecord = {

@@ -14,7 +14,7 @@ import {
   NotApprovedError,
   ProviderError,
 } from '../errors.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { isConnectionFailure, providerFailure, requestOptions, type AuthDeps } from './http.js';
 import { PENDING_TTL_MS, type PendingAuthorization } from './pending.js';
 import type { Provider, RedirectMode } from './providers.js';
 
@@ -37,6 +37,8 @@ export async function buildAuthorization(
     settings: provider.settings,
     state: oauth.generateRandomState(),
     codeVerifier: provider.usesPkce ? oauth.generateRandomCodeVerifier() : null,
+    // OIDC Core §3.1.2.1: optional for the code flow, but some servers (glewlwyd) require it.
+    ...(asksForOpenId(provider) ? { nonce: oauth.generateRandomNonce() } : {}),
     redirectUri: options.redirectUri,
     mode: options.mode,
     createdAt: options.now,
@@ -45,17 +47,23 @@ export async function buildAuthorization(
   return { url: await authorizationUrl(provider, pending), pending };
 }
 
+/** An OpenID Connect request: an ID token comes back, and with it the nonce to check. */
+function asksForOpenId(provider: Provider): boolean {
+  return provider.kind === 'oidc' && (provider.authorizationParameters().scope ?? '').split(' ').includes('openid');
+}
+
 /**
  * The authorization URL of a pending authorization. Deterministic (the PKCE challenge is derived
  * from the verifier), so the app can show the same URL again after its window was reopened.
  */
-export async function authorizationUrl(provider: Provider, pending: Pick<PendingAuthorization, 'state' | 'codeVerifier' | 'redirectUri'>): Promise<URL> {
+export async function authorizationUrl(provider: Provider, pending: Pick<PendingAuthorization, 'state' | 'codeVerifier' | 'redirectUri' | 'nonce'>): Promise<URL> {
   const url = new URL(provider.as.authorization_endpoint!);
   const params = url.searchParams;
   params.set('client_id', provider.client.client_id);
   params.set('response_type', 'code');
   if (pending.redirectUri) params.set('redirect_uri', pending.redirectUri);
   params.set('state', pending.state);
+  if (pending.nonce) params.set('nonce', pending.nonce);
   if (pending.codeVerifier) {
     params.set('code_challenge', await oauth.calculatePKCECodeChallenge(pending.codeVerifier));
     params.set('code_challenge_method', 'S256');
@@ -170,12 +178,11 @@ export async function exchangeCode(
       return await oauth.processGenericTokenEndpointResponse(as, client, response);
     }
     response = await oauth.authorizationCodeGrantRequest(as, client, auth, callback, pending.redirectUri, pending.codeVerifier ?? oauth.nopkce, options);
-    return await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: oauth.expectNoNonce });
+    return await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: pending.nonce ?? oauth.expectNoNonce });
   } catch (err) {
-    if (isConnectionFailure(err)) throw connectionFailed(as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) {
+    if (err instanceof oauth.ResponseBodyError && !isConnectionFailure(err)) {
       throw new InvalidTokenError(`The provider rejected the authorization code (${err.error}). Start the link again and paste the new code.`, { cause: err });
     }
-    throw new InvalidTokenError('The provider’s answer to the code exchange was not valid. Start the link again.', { cause: err });
+    throw providerFailure('the code exchange', as.token_endpoint!, err, 'start the link again');
   }
 }

@@ -3,12 +3,12 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { AuthtrayError, NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
+import { AuthtrayError, NeedsRelinkError, NotLinkedError, SessionClosedError, UsageError } from '../errors.js';
 import { DEFAULT_REFRESH_MARGIN_MS, expiryOf, isFresh } from '../store/record.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { providerFailure, refusalDetail, requestOptions, responseStatus, type AuthDeps } from './http.js';
 import type { Provider } from './providers.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
 
@@ -201,13 +201,14 @@ export class OAuthSession implements AsyncDisposable {
       tokens = await request(provider);
     } catch (err) {
       if (err instanceof AuthtrayError) throw err;
-      if (isConnectionFailure(err)) throw connectionFailed(endpoint, err);
-      if (err instanceof oauth.ResponseBodyError && REFUSED.has(err.error)) {
+      const status = responseStatus(err);
+      // A dead grant: its OAuth error says so, or a bare 400/401 does (glewlwyd on a spent rotating refresh token).
+      const dead = err instanceof oauth.ResponseBodyError ? REFUSED.has(err.error) : status === 400 || status === 401;
+      if (dead) {
         await this.#options.onNeedsRelink?.();
-        throw new NeedsRelinkError(this.profile, `the provider refused its ${what} (${err.error})`);
+        throw new NeedsRelinkError(this.profile, `the provider refused its ${what} (${refusalDetail(err)})`);
       }
-      if (err instanceof oauth.ResponseBodyError) throw new ProviderError(err.error, 'while refreshing the access token');
-      throw connectionFailed(endpoint, err);
+      throw providerFailure(`the ${what}`, endpoint, err, 'link the profile again if it persists');
     }
     const now = this.#options.deps.now();
     return {

@@ -5,7 +5,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError, UsageError } from '../errors.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { isConnectionFailure, providerFailure, requestOptions, type AuthDeps } from './http.js';
 import type { Provider } from './providers.js';
 
 /** RFC 8693 §2.1. */
@@ -101,8 +101,7 @@ export async function downscopeToken(
     const response = await oauth.genericTokenEndpointRequest(as, client, auth, TOKEN_EXCHANGE_GRANT, params, requestOptions(deps, as.token_endpoint!));
     tokens = await oauth.processGenericTokenEndpointResponse(as, client, response);
   } catch (err) {
-    if (isConnectionFailure(err)) throw connectionFailed(as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) {
+    if (err instanceof oauth.ResponseBodyError && !isConnectionFailure(err)) {
       const description = typeof err.cause.error_description === 'string' ? `: ${err.cause.error_description.slice(0, 200)}` : '';
       const hint =
         err.error === 'invalid_scope' && isBox(provider)
@@ -112,7 +111,7 @@ export async function downscopeToken(
             : '';
       throw new InvalidTokenError(`${new URL(as.token_endpoint!).host} refused to downscope the token (${err.error}${description}).${hint}`, { cause: err });
     }
-    throw connectionFailed(as.token_endpoint!, err);
+    throw providerFailure('the token exchange', as.token_endpoint!, err);
   }
   return {
     accessToken: tokens.access_token,
