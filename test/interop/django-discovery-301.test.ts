@@ -30,7 +30,7 @@ describe('Django OAuth Toolkit: discovery answers 301 at the exact path (against
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      `authtray: The server answered ${discovery} with a redirect (HTTP 301) to ${discovery}/ instead of its metadata (OIDC Discovery §4); pass --authorize-url and --token-url.\n`,
+      `authtray: ${discovery} answered HTTP 301, moved to /o/.well-known/openid-configuration/: the server does not serve its metadata where OpenID Connect Discovery §4 puts it. Link with --issuer ${server.issuer} --authorize-url URL --token-url URL, or have the server serve it there.\n`,
     );
   });
 

@@ -26,7 +26,7 @@ const suite = describeConformance({
     title: 'no revocation endpoint in discovery (RFC 8414 §2 makes it optional)',
     revoked: false,
     stderr: (profile) =>
-      `warning: The provider has no revocation endpoint, so the grant stays valid there; the local credentials were deleted; remove access in the provider's account settings.\nUnlinked profile "${profile}".\n`,
+      `warning: The provider has no revocation endpoint, so nothing was sent and the grant stays valid there; the local credentials were deleted; remove access in the provider's account settings.\nUnlinked profile "${profile}".\n`,
   },
 });
 

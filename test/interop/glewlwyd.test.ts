@@ -62,9 +62,7 @@ describe('glewlwyd: where it departs from the standards', () => {
     const result = await suite.cli(['token', '--profile', 'reused']);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(
-      'authtray: The provider refused the refresh token (HTTP 400, no error given): the grant is no longer valid. Link again: authtray link --profile reused\n',
-    );
+    expect(result.stderr).toBe('authtray: Profile "reused" needs to be linked again: the provider refused its refresh token (HTTP 400). Run: authtray link --profile reused\n');
     // The local record is kept (a fault never loses credentials), marked for relinking.
     expect(JSON.parse((await suite.cli(['status', '--profile', 'reused', '--json'])).stdout).needsRelink).toBe(true);
   });
