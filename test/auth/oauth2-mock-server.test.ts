@@ -11,6 +11,7 @@ import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli, tempHome, type CliResult } from '../support/cli.js';
 import { storedRecord } from '../support/fixtures.js';
+import { Accounts } from '../../main/accounts.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 
 const CLIENT = 'authtray-mock';
@@ -154,6 +155,10 @@ describe('oauth2-mock-server', () => {
     );
 
     expect((await link(['--authorize-url', `${issuer}/authorize`, '--token-url', `${issuer}/token`])).code).toBe(0);
+    // The library's revoking close says so too, and leaves the tokens usable (they still work there).
+    const session = await new Accounts({ home: home.dir, store: 'plaintext' }).session('default');
+    await expect(session.close({ revoke: true })).rejects.toThrow("The provider has no revocation endpoint, so nothing was sent and the grant stays valid there; remove access in the provider's account settings.");
+    expect((await cli(['token'])).code).toBe(0);
     const none = await cli(['unlink']);
     expect(none.stderr).toBe(
       'warning: The provider has no revocation endpoint, so nothing was sent and the grant stays valid there; the local credentials were deleted; remove access in the provider\'s account settings.\nUnlinked profile "default".\n',
