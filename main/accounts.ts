@@ -3,7 +3,7 @@
  * and the app's IPC handlers are thin adapters over this class; neither holds OAuth or storage logic.
  */
 import { join } from 'node:path';
-import { AuthtrayError, ConnectionFailedError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NotLinkedError, ProviderAnswerError, UsageError } from './errors.js';
+import { AuthtrayError, ConnectionFailedError, CredentialStoreError, ErrorCodes, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from './errors.js';
 import type { AuthorizationInput } from './auth/flow.js';
 import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
 import type { DeveloperTokenOptions } from './auth/developer-token.js';
@@ -113,7 +113,7 @@ export interface UnlinkResult {
   warning: string | null;
 }
 
-const REMOVE_ACCESS = "the local credentials were deleted; remove access in the provider's account settings.";
+const DELETED = `the local credentials were deleted; ${REMOVE_ACCESS}.`;
 
 export class Accounts {
   readonly home: string;
@@ -576,17 +576,17 @@ export class Accounts {
           accessToken = await (await this.session(profile)).accessToken();
         }
         revocation = await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#deps);
-        if (revocation === 'no-endpoint') warning = `The provider has no revocation endpoint, so nothing was sent and the grant stays valid there; ${REMOVE_ACCESS}`;
+        if (revocation === 'no-endpoint') warning = `${NO_REVOCATION_ENDPOINT}; ${DELETED}`;
       } catch (err) {
         if (err instanceof ProviderAnswerError && err.status !== null) {
           revocation = 'refused';
-          warning = `The provider refused to revoke the grant (HTTP ${err.status}${err.oauthError ? `, ${err.oauthError}` : ''}); ${REMOVE_ACCESS}`;
+          warning = `The provider refused to revoke the grant (HTTP ${err.status}${err.oauthError ? `, ${err.oauthError}` : ''}); ${DELETED}`;
         } else if (err instanceof ConnectionFailedError) {
           revocation = 'unreachable';
-          warning = `The provider could not be asked to revoke the grant (${err.message.split('. ')[0]}); ${REMOVE_ACCESS}`;
+          warning = `The provider could not be asked to revoke the grant (${err.message.split('. ')[0]}); ${DELETED}`;
         } else {
           revocation = err instanceof UsageError ? 'not-revocable' : 'refused';
-          warning = `The grant was not revoked at the provider (${err instanceof AuthtrayError ? err.message.replace(/\.$/, '') : 'unexpected failure'}); ${REMOVE_ACCESS}`;
+          warning = `The grant was not revoked at the provider (${err instanceof AuthtrayError ? err.message.replace(/\.$/, '') : 'unexpected failure'}); ${DELETED}`;
         }
       }
       if (warning) this.#warn(warning);

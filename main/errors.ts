@@ -37,6 +37,10 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** How a revocation that did not happen is said, by unlink and by a revoking close. */
+export const NO_REVOCATION_ENDPOINT = 'The provider has no revocation endpoint, so nothing was sent and the grant stays valid there';
+export const REMOVE_ACCESS = "remove access in the provider's account settings";
+
 /** Base class: `instanceof AuthtrayError` and a `code` from {@link ErrorCodes}. */
 export class AuthtrayError extends Error {
   readonly code: ErrorCode;

@@ -3,7 +3,7 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { AuthtrayError, NeedsRelinkError, NotLinkedError, SessionClosedError, UsageError } from '../errors.js';
+import { AuthtrayError, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, SessionClosedError, UsageError } from '../errors.js';
 import { DEFAULT_REFRESH_MARGIN_MS, expiryOf, isFresh } from '../store/record.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
@@ -267,7 +267,9 @@ export class OAuthSession implements AsyncDisposable {
     } else {
       const provider = await this.#options.provider();
       if (provider.revocable === false) return;
-      await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+      const outcome = await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+      // Nothing was sent: the tokens still work, so they are not marked dead, and the caller hears so.
+      if (outcome === 'no-endpoint') throw new ProviderAnswerError(`${NO_REVOCATION_ENDPOINT}; ${REMOVE_ACCESS}.`);
     }
     // The stored token is dead now: marked so, nothing hands it out again. A JWT profile signs a
     // new assertion next time; any other needs its user to link again.
