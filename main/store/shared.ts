@@ -6,15 +6,13 @@
  */
 import { UsageError } from '../errors.js';
 import type { SharedStoreOptions } from './kv-store.js';
-import { checkedPrefix, sharedStoreLocation } from './store-url.js';
+import { checkedPrefix, sharedStoreLocation, STORE_KEY_ENV } from './store-url.js';
 import type { CredentialRecord, CredentialStore, RefreshLock, StoreInfo } from './types.js';
 
-export { DEFAULT_PREFIX, isSharedStoreUrl, sharedStoreLocation } from './store-url.js';
+export { DEFAULT_PREFIX, isSharedStoreUrl, sharedStoreLocation, STORE_KEY_ENV } from './store-url.js';
 
 export type { SharedStoreOptions } from './kv-store.js';
 
-/** The environment variable that holds the key sealing shared records (see seal.ts). */
-export const STORE_KEY_ENV = 'AUTHTRAY_STORE_KEY';
 
 /**
  * The shared store a URL names: Redis for `redis://` and `rediss://`, Memcached for `memcached://`.
