@@ -107,13 +107,16 @@ describe('oauth2-mock-server', () => {
     expect(grants).toEqual(['authorization_code']);
   });
 
-  it('an ID token whose nonce is not the link attempt’s is refused, by name', async () => {
+  it.each([
+    ['nonce', 'someone-elses-login', 'authtray: The ID token does not carry the nonce of this link attempt (it belongs to another login); start the link again.'],
+    ['aud', 'another-client', `authtray: The ID token is for another-client, not for this client (${CLIENT}); check the client id.`],
+  ])('an ID token whose %s does not match is refused, by name', async (claim, value, message) => {
     mock.service.on('beforeTokenSigning', (token) => {
-      if ('nonce' in token.payload) token.payload.nonce = 'someone-elses-login';
+      if ('nonce' in token.payload) token.payload[claim] = value; // the ID token, not the access token
     });
     const result = await link(['--issuer', issuer]);
     expect(result.code).toBe(1);
-    expect(lastLine(result)).toBe('authtray: The ID token does not carry the nonce of this link attempt (it belongs to another login); start the link again.');
+    expect(lastLine(result)).toBe(message);
   });
 
   it('--issuer with endpoint overrides: the overrides are the endpoints, the issuer checks the ID token', async () => {
@@ -144,7 +147,9 @@ describe('oauth2-mock-server', () => {
 
   it('unlink says what the provider did: revoked, refused (401), or no endpoint to ask', async () => {
     expect((await link(['--issuer', issuer])).code).toBe(0);
-    expect((await cli(['unlink'])).stderr).toBe('Unlinked profile "default" and revoked its access at the provider.\n');
+    const revoked = await cli(['unlink'], { AUTHTRAY_DEBUG: '1' });
+    expect(revoked.stderr).toContain(`authtray: > POST ${issuer}/revoke [content-type: application/x-www-form-urlencoded;charset=UTF-8] token=[redacted]&client_id=${CLIENT}\nauthtray: < HTTP 200 [content-type: text/html; charset=utf-8]\n`);
+    expect(revoked.stderr.endsWith('\nUnlinked profile "default" and revoked its access at the provider.\n')).toBe(true);
 
     expect((await link(['--issuer', issuer])).code).toBe(0);
     mock.service.on('beforeRevoke', (response) => (response.statusCode = 401));
