@@ -101,7 +101,7 @@ export class Profiles {
       needsRelink: false,
       linkedAt: new Date(this.#ctx.deps.now()).toISOString(),
     };
-    await store.saveProfile?.(profile, config);
+    await store.shared?.saveProfile(profile, config);
     await this.#config.update((data) => {
       data.profiles[profile] = config;
     });
@@ -123,8 +123,8 @@ export class Profiles {
     assertProfileName(profile);
     const local = (data ?? (await this.#config.read())).profiles[profile];
     if (local) return local;
-    const shared = this.#sharedStore();
-    if (!shared?.loadProfile) return null;
+    const shared = this.#sharedStore()?.shared;
+    if (!shared) return null;
     return ((await shared.loadProfile(profile)) as ProfileConfig | null) ?? null;
   }
 
@@ -161,8 +161,8 @@ export class Profiles {
       if (entry) entry.needsRelink = true;
     });
     // A fleet learns it too: every host would otherwise try the dead grant again.
-    const store = config && this.#backends.open(config.store.backend);
-    if (config && store?.saveProfile) await store.saveProfile(profile, { ...config, needsRelink: true });
+    const shared = config && this.#backends.open(config.store.backend).shared;
+    if (config && shared) await shared.saveProfile(profile, { ...config, needsRelink: true });
   }
 
   /**

@@ -82,7 +82,7 @@ export class Sessions {
 
   /** Shared stores lock in the store itself; local ones with a lock file beside the config. */
   lockFor(store: CredentialStore): RefreshLock {
-    return this.#ctx.options.lock ?? store.lock ?? this.#fileLock;
+    return this.#ctx.options.lock ?? store.shared?.lock ?? this.#fileLock;
   }
 
   /** A valid access token, refreshed first when needed. */

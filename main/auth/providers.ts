@@ -4,6 +4,7 @@
  * request code; the flows (flow.ts) and the session (session.ts) use it the same way for all.
  */
 import * as oauth from 'oauth4webapi';
+import { needsClientSecret } from '../link-request.js';
 import { ProviderAnswerError, ProviderError, UsageError } from '../errors.js';
 import type { AccountInfo, EndpointOverrides, ProfileSettings, ProviderKind, RedirectMode, ServerMetadata } from '../model.js';
 import {
@@ -185,7 +186,7 @@ function box(settings: ProfileSettings): Provider {
     client,
     // Box documents no PKCE for its OAuth 2.0 apps (PROVIDERS.md: unverified); the client secret and state protect the exchange.
     usesPkce: false,
-    needsClientSecret: true,
+    needsClientSecret: needsClientSecret(settings),
     defaultRedirect: 'loopback',
     loopbackPort: settings.port ?? 0,
     pasteRedirectUri: LOOPBACK_PASTE_URI,
@@ -257,7 +258,7 @@ function oidc(settings: ProfileSettings, metadata: ServerMetadata): Provider {
     as,
     client,
     usesPkce: true,
-    needsClientSecret: settings.confidential === true,
+    needsClientSecret: needsClientSecret(settings),
     defaultRedirect: 'loopback',
     loopbackPort: settings.port ?? 0,
     pasteRedirectUri: LOOPBACK_PASTE_URI,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ProfileSettings, RedirectMode } from '../model.js';
 import { assertProfileName, isProfileName } from './profile-name.js';
 import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from './atomic.js';
+import { parsePendingAuthorization } from './schemas.js';
 
 /** How long a link attempt stays open (SECURITY.md: about 10 minutes). */
 export const PENDING_TTL_MS = 10 * 60_000;
@@ -70,8 +71,8 @@ export class FilePendingStore implements PendingStore {
     const text = await readFileIfExists(this.#path(profile));
     if (text === null) return null;
     try {
-      const value = JSON.parse(text) as PendingAuthorization;
-      if (typeof value?.state !== 'string' || typeof value.expiresAt !== 'number' || value.profile !== profile) return null;
+      const value = parsePendingAuthorization(JSON.parse(text)) as PendingAuthorization | null;
+      if (value?.profile !== profile) return null;
       return value;
     } catch {
       // A damaged pending file is the same as none: the user starts the link again.

@@ -23,16 +23,13 @@ export interface CredentialStore {
   /** Removes the profile's record; no error when there is none. */
   delete(profile: string): Promise<void>;
   /**
-   * Serializes refreshes of a profile among everyone who shares this store (Redis: `SET NX PX`;
-   * Memcached: `add`). Absent for stores local to one machine, which use a lock file instead.
+   * Whether the store can take a secret now: resolves when it can, rejects with a
+   * CredentialStoreError saying why not (the system keyring: locked, missing, not answering).
+   * Stores that are always ready have none.
    */
-  readonly lock?: RefreshLock;
-  /**
-   * Shared stores also keep the profile's non-secret config (provider, client, endpoints, account),
-   * so a host with no local config can use a profile linked elsewhere.
-   */
-  saveProfile?(profile: string, config: unknown): Promise<void>;
-  loadProfile?(profile: string): Promise<unknown>;
+  probe?(): Promise<void>;
+  /** Set for stores several hosts share (Redis, Memcached): their lock and profile copies. */
+  readonly shared?: SharedStore;
   /** Releases connections, so a CLI run can exit. */
   close?(): Promise<void>;
 }
@@ -44,3 +41,18 @@ export interface CredentialStore {
 export interface RefreshLock {
   withLock<T>(profile: string, fn: () => Promise<T>): Promise<T>;
 }
+
+/**
+ * What a store shared by a fleet offers besides records: a refresh lock held in the store itself
+ * (Redis: `SET NX PX`; Memcached: `add`), and the profiles' non-secret config (provider, client,
+ * endpoints, account), so a host with no local config can use a profile linked elsewhere. Stores
+ * local to one machine have none: they lock with a file beside the config.
+ */
+export interface SharedStore {
+  readonly lock: RefreshLock;
+  saveProfile(profile: string, config: unknown): Promise<void>;
+  loadProfile(profile: string): Promise<unknown>;
+}
+
+/** A shared store is both. */
+export type SharedCredentialStore = CredentialStore & SharedStore;
