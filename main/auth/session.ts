@@ -3,17 +3,17 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { AuthtrayError, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, SessionClosedError, UsageError } from '../errors.js';
-import { DEFAULT_REFRESH_MARGIN_MS, expiryOf, isFresh } from '../store/record.js';
+import { NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, SessionClosedError, UsageError } from '../errors.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
-import { providerFailure, refusalDetail, requestOptions, responseStatus, type AuthDeps } from './http.js';
+import { providerFailure, refusalDetail, requestOptions, type AuthDeps } from './http.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
 
 /** Refresh when less than this is left, so a token handed out still works for a while. */
-export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
+export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from './tokens.js';
 
 /** In one process the session's own single flight is enough. */
 export const processLocalLock: RefreshLock = { withLock: (_profile, fn) => fn() };
@@ -107,8 +107,7 @@ export class OAuthSession implements AsyncDisposable {
       const running = this.#inflight as Promise<CredentialRecord> | null;
       if (running) return (await running).accessToken;
     }
-    const stale = seen?.accessToken;
-    return (await this.#singleFlight(false, stale)).accessToken;
+    return (await this.#singleFlight(false, seen?.accessToken)).accessToken;
   }
 
   /**
@@ -163,9 +162,10 @@ export class OAuthSession implements AsyncDisposable {
         return oauth.processRefreshTokenResponse(as, client, response);
       });
     } else if (stored.tokenKind === 'jwt') {
-      updated = await this.#grant(stored, 'JWT assertion', (provider) => {
-        if (!provider.renew) throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
-        return provider.renew(stored, this.#options.deps);
+      updated = await this.#grant(stored, 'JWT assertion', async (provider) => {
+        if (provider.kind !== 'box-jwt') throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
+        const { renewWithAssertion } = await import('./box-jwt.js');
+        return renewWithAssertion(provider, stored, this.#options.deps);
       });
     } else {
       const expired = stored.expiresAt !== null && stored.expiresAt <= now;
@@ -195,30 +195,18 @@ export class OAuthSession implements AsyncDisposable {
   /** One token request through the provider, its failures mapped to typed errors. */
   async #grant(stored: CredentialRecord, what: string, request: (provider: Provider) => Promise<oauth.TokenEndpointResponse>): Promise<CredentialRecord> {
     const provider = await this.#options.provider();
-    const endpoint = provider.as.token_endpoint!;
-    let tokens: oauth.TokenEndpointResponse;
-    try {
-      tokens = await request(provider);
-    } catch (err) {
-      if (err instanceof AuthtrayError) throw err;
-      const status = responseStatus(err);
-      // A dead grant: its OAuth error says so, or a bare 400/401 does (glewlwyd on a spent rotating refresh token).
-      const dead = err instanceof oauth.ResponseBodyError ? REFUSED.has(err.error) : status === 400 || status === 401;
-      if (dead) {
-        await this.#options.onNeedsRelink?.();
-        throw new NeedsRelinkError(this.profile, `the provider refused its ${what} (${refusalDetail(err)})`);
-      }
-      throw providerFailure(`the ${what}`, endpoint, err, 'link the profile again if it persists');
-    }
-    const now = this.#options.deps.now();
-    return {
-      ...stored,
-      accessToken: tokens.access_token,
-      ...expiryOf(tokens.expires_in, now),
-      // Rotating providers (Box, oidc-provider) send a new one; the old is then already spent.
-      refreshToken: tokens.refresh_token ?? stored.refreshToken,
-      scopes: tokens.scope ? tokens.scope.split(' ') : stored.scopes,
+    const dead = async (err: unknown) => {
+      await this.#options.onNeedsRelink?.();
+      return new NeedsRelinkError(this.profile, `the provider refused its ${what} (${refusalDetail(err)})`);
     };
+    const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => request(provider), {
+      what: `the ${what}`,
+      next: 'link the profile again if it persists',
+      refused: (err) => (REFUSED.has(err.error) ? dead(err) : providerFailure(`the ${what}`, provider.as.token_endpoint!, err, 'link the profile again if it persists')),
+      // A bare 400/401 is a dead grant too (glewlwyd on a spent rotating refresh token).
+      bare: (err, status) => (status === 400 || status === 401 ? dead(err) : null),
+    });
+    return mergeRefreshed(stored, tokens, this.#options.deps.now());
   }
 
   /**

@@ -2,10 +2,7 @@
  * The one text form of a credential record, shared by every store (file, keyring, Redis, ...), and
  * its strict reader: a record that does not parse is reported, never guessed at.
  */
-import type { CredentialRecord, ProviderKind, TokenKind } from './types.js';
-
-const PROVIDERS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token'];
-const KINDS: readonly TokenKind[] = ['offline', 'legacy', 'online', 'jwt', 'developer'];
+import { PROVIDER_KINDS as PROVIDERS, TOKEN_KINDS as KINDS, type CredentialRecord, type ProviderKind, type TokenKind } from '../model.js';
 
 export function serializeCredentialRecord(record: CredentialRecord): string {
   return `${JSON.stringify(record)}\n`;
@@ -48,27 +45,4 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   field('jwtKey', (v) => v === undefined || (isObject(v) && nonEmpty(v.privateKey) && (v.passphrase === undefined || typeof v.passphrase === 'string')));
   if (value.tokenKind === 'jwt' && (value.jwtKey === undefined || value.clientSecret === undefined)) throw new RecordFormatError('a jwt record has no key or client secret');
   return value as unknown as CredentialRecord;
-}
-
-/** Refresh at most this long before the access token expires, so a token handed out is still good to use. */
-export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
-
-/** The share of a token's lifetime left when it is refreshed, for tokens shorter than 20 minutes. */
-export const REFRESH_LIFETIME_FRACTION = 1 / 4;
-
-/**
- * The one freshness rule, for the app, the command, the library and the shared stores: true when
- * the access token has more left than min(`maxMarginMs`, a quarter of its lifetime). A 120 s token
- * is reused for 90 s, a 60-minute one until 5 minutes are left. Records from before `issuedAt`
- * was kept use the whole margin, as they always did; legacy tokens (no expiry) are always fresh.
- */
-export function isFresh(record: Pick<CredentialRecord, 'expiresAt' | 'issuedAt'>, now: number, maxMarginMs: number = DEFAULT_REFRESH_MARGIN_MS): boolean {
-  if (record.expiresAt === null) return true;
-  const lifetime = record.issuedAt === undefined ? Infinity : Math.max(0, record.expiresAt - record.issuedAt);
-  return record.expiresAt - now > Math.min(maxMarginMs, lifetime * REFRESH_LIFETIME_FRACTION);
-}
-
-/** The record's expiry fields from a token answer's `expires_in` (seconds), received at `now`. */
-export function expiryOf(expiresIn: unknown, now: number): Pick<CredentialRecord, 'expiresAt' | 'issuedAt'> {
-  return typeof expiresIn === 'number' ? { expiresAt: now + expiresIn * 1000, issuedAt: now } : { expiresAt: null, issuedAt: undefined };
 }

@@ -1,6 +1,7 @@
 // The record format with Box server auth and developer tokens: new kinds parse, old records still do.
 import { describe, expect, it } from 'vitest';
-import { isFresh, parseCredentialRecord, serializeCredentialRecord } from '../../main/store/record.js';
+import { parseCredentialRecord, serializeCredentialRecord } from '../../main/store/record.js';
+import { isFresh } from '../../main/auth/tokens.js';
 import type { CredentialRecord } from '../../main/store/types.js';
 
 /** A record as version 1 wrote it before server auth existed. */
