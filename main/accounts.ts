@@ -178,6 +178,7 @@ export class Accounts {
     const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
     const started = await buildAuthorization(provider, { profile, mode, redirectUri, now: this.#deps.now() });
     const { url } = started;
+    listener?.expectState(started.pending.state);
     const pending = { ...started.pending, backend: chosen.backend };
     try {
       await this.#pending.put(pending);

@@ -99,7 +99,8 @@ export function noPendingAuthorization(): BadStateError {
   return new BadStateError('No link is in progress for this profile. Start the link again.');
 }
 
-function sameString(a: string, b: string): boolean {
+/** Compares two secrets (a `state`) in constant time. */
+export function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
