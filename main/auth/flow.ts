@@ -14,6 +14,7 @@ import {
   NotApprovedError,
   ProviderError,
 } from '../errors.js';
+import { oauthErrorText } from '../sanitize.js';
 import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
 import { PENDING_TTL_MS, type PendingAuthorization } from './pending.js';
 import type { Provider, RedirectMode } from './providers.js';
@@ -132,7 +133,7 @@ export function checkAuthorizationResponse(
   const error = params.get('error');
   if (error !== null) {
     if (error === 'access_denied') throw new NotApprovedError();
-    throw new ProviderError(error.slice(0, 100), params.get('error_description')?.slice(0, 300));
+    throw new ProviderError(error, params.get('error_description') ?? undefined);
   }
   if (!params.get('code')) throw new BadRequestError('The redirect has no authorization code. Start the link again.');
   // A bare code comes from the provider's own page, not a redirect: there is no state to compare
@@ -175,7 +176,7 @@ export async function exchangeCode(
   } catch (err) {
     if (isConnectionFailure(err)) throw connectionFailed(as.token_endpoint!, err);
     if (err instanceof oauth.ResponseBodyError) {
-      throw new InvalidTokenError(`The provider rejected the authorization code (${err.error}). Start the link again and paste the new code.`, { cause: err });
+      throw new InvalidTokenError(`The provider rejected the authorization code (${oauthErrorText({ error: err.error })}). Start the link again and paste the new code.`, { cause: err });
     }
     throw new InvalidTokenError('The provider’s answer to the code exchange was not valid. Start the link again.', { cause: err });
   }
