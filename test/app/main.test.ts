@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
+import { WINDOW_CSP } from '../../main/app/scheme.js';
 import { buildApp } from '../../scripts/app.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,8 +34,11 @@ describe('dist/app/main.js', () => {
       expect(window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
       expect(window.webPreferences.preload).toBe(join(root, 'dist/app/preload.cjs'));
       expect(existsSync(window.webPreferences.preload)).toBe(true);
-      expect(report.loaded).toBe(join(root, 'dist/renderer/index.html'));
-      expect(readFileSync(report.loaded, 'utf8')).toContain("default-src 'self'; script-src 'self'");
+      // The page comes from the app's own privileged scheme, the built index.html with the CSP as a header; nothing outside dist/renderer.
+      expect(report.privileged).toEqual({ schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }], beforeReady: true });
+      expect(report.loaded).toBe('app://authtray/index.html');
+      expect(report.page).toMatchObject({ status: 200, type: 'text/html; charset=utf-8', csp: WINDOW_CSP, escapeStatus: 404 });
+      expect(report.page.body).toBe(readFileSync(join(root, 'dist/renderer/index.html'), 'utf8'));
       expect(report.trayIcon).toBe(join(root, 'assets/tray/tray.png'));
       expect(existsSync(report.trayIcon)).toBe(true);
       expect(report.menu[0]).toBe('No account linked');
