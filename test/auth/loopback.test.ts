@@ -115,6 +115,9 @@ describe('loopback listener', () => {
 
   it('50 forged callbacks in flight, before and during the genuine one, neither delay nor stop it', async () => {
     const seen: string[] = [];
+    // The code exchange of the genuine callback lasts until every forged one has been answered.
+    let exchanged!: () => void;
+    const exchange = new Promise<void>((r) => (exchanged = r));
     // Like the real handler: a check that takes a while (the pending link is read from disk), then the code exchange.
     const listener = await startLoopbackListener({
       port: 0,
@@ -123,7 +126,7 @@ describe('loopback listener', () => {
         seen.push(params.get('code')!);
         await delay(50);
         if (params.get('state') !== 'genuine-state') throw new CsrfError();
-        await delay(100);
+        await exchange;
         return params.get('code');
       },
     });
@@ -139,6 +142,7 @@ describe('loopback listener', () => {
       const during = Array.from({ length: 25 }, (_, i) => forge(25 + i));
       const forged = await Promise.all([...before, ...during]);
       expect(forged.map((f) => f.status)).toEqual(Array(50).fill(400));
+      exchanged();
       expect((await genuine).status).toBe(200);
       expect(await listener.result).toBe('real');
       expect(seen).toEqual(['real']);
