@@ -83,7 +83,12 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
       res.writeHead(421, { 'content-length': '0', 'cache-control': 'no-store', connection: 'close' });
       return res.end();
     }
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return send(res, 400, PAGES.notFound); // a request target no URL parser reads must not end the process
+    }
     if (url.pathname !== LOOPBACK_PATH) return send(res, 404, PAGES.notFound);
     if (req.method !== 'GET') return send(res, 405, PAGES.notFound, { allow: 'GET' });
     if (finished) return send(res, 409, PAGES.retry);

@@ -151,7 +151,7 @@ describe('loopback listener', () => {
     }
   });
 
-  it('a request naming another host (DNS rebinding) gets an empty 421 and never reaches the handler', async () => {
+  it('a request naming another host (DNS rebinding) gets an empty 421, a target that is no URL a 400; neither reaches the handler', async () => {
     let calls = 0;
     const listener = await startLoopbackListener({ port: 0, state: 'good', handle: async () => ++calls });
     const path = `${LOOPBACK_PATH}?code=c&state=good`;
@@ -162,6 +162,8 @@ describe('loopback listener', () => {
     const answer = await raw(listener.port, `GET ${path} HTTP/1.0\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 421 /);
     expect(answer.split('\r\n\r\n')[1]).toBe('');
+    // A request target that is no URL at all is answered, and the listener (the process) lives on.
+    expect(await raw(listener.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${listener.port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
     expect(calls).toBe(0);
     // [::1]:PORT is our own name too (the listener itself binds 127.0.0.1 only).
     expect((await get(listener.port, path, 'GET', `[::1]:${listener.port}`)).status).toBe(200);
