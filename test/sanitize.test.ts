@@ -12,6 +12,7 @@ import { AuthtrayError, ProviderError } from '../main/errors.js';
 import { cleanAccount, cleanMessage, cleanText, oauthErrorText, providerText } from '../main/sanitize.js';
 import { cliEnv, runCli, startCli } from './support/cli.js';
 import { waitFor } from './support/fixtures.js';
+import { startRedis } from './support/services.js';
 
 /* eslint-disable no-control-regex -- matching control characters is the point */
 /** Any character a terminal or a text view could act on. */
@@ -58,6 +59,7 @@ describe('cleanText', () => {
 
 const HOSTILE_DESCRIPTION = '\u001b]0;pwned\u0007\u009b2J now';
 const HOSTILE_USER = { sub: 'eve\u001b[31m', name: 'Eve \u001b]0;pwned\u0007\u009b2J Mallory', email: 'eve\u202e@example.test' };
+const HOSTILE_USER_ACCOUNT = { id: HOSTILE_USER.sub, name: HOSTILE_USER.name, email: HOSTILE_USER.email };
 type Mode = 'error-redirect' | 'token-refused' | 'ok';
 
 let server: Server;
@@ -176,5 +178,34 @@ describe('a hostile provider through the app service (the window’s data)', () 
     });
     expect(JSON.stringify(views)).not.toMatch(/\\u00[01][0-9a-f]|\\u009|\\u202/i);
     expect(JSON.stringify(views)).not.toMatch(CONTROL);
+  });
+});
+
+describe('a compromised shared store', () => {
+  it('an account planted in an unsealed profile copy reaches the terminal clean; one without an id is refused as damaged', async () => {
+    const redis = await startRedis();
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    try {
+      const copy = {
+        settings: { provider: 'oidc', clientId: 'authtray', issuer },
+        account: HOSTILE_USER_ACCOUNT,
+        store: { backend: redis.url },
+        needsRelink: false,
+        linkedAt: new Date().toISOString(),
+      };
+      await client.set('authtray:profile:fleet', JSON.stringify(copy));
+      await client.set('authtray:profile:broken', JSON.stringify({ ...copy, account: { id: '\u001b\u0007', name: 'x', email: null } }));
+      const env = cliEnv(home);
+      const status = await runCli(['status', '--profile', 'fleet', '--store', redis.url], env);
+      expect(status.stdout).toContain('  Account: Eve ]0;pwned2J Mallory <eve@example.test> (id eve[31m)');
+      expect(status.stdout + status.stderr).not.toMatch(IN_OUTPUT);
+      const broken = await runCli(['status', '--profile', 'broken', '--store', redis.url], env);
+      expect(broken.code).toBe(3);
+      expect(broken.stderr.trim()).toBe('authtray: The settings of profile "broken" in the shared store are damaged (no account id). Link the profile again.');
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
   });
 });
