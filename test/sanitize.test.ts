@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../main/accounts.js';
 import { AppService } from '../main/app/service.js';
@@ -65,20 +66,31 @@ type Mode = 'error-redirect' | 'token-refused' | 'ok';
 let server: Server;
 let issuer: string;
 let mode: Mode;
+/** The ID token's signing key and the nonce of the last authorization request (the server must echo it). */
+let signingKey: CryptoKey;
+let jwks: unknown;
+let lastNonce: string | null = null;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  const keys = await generateKeyPair('RS256');
+  signingKey = keys.privateKey;
+  jwks = { keys: [{ ...(await exportJWK(keys.publicKey)), alg: 'RS256', use: 'sig', kid: 'k1' }] };
+  server = createServer(async (req, res) => {
     const url = new URL(req.url!, issuer);
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(body));
     };
     if (url.pathname === '/.well-known/openid-configuration') {
-      return json(200, { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, userinfo_endpoint: `${issuer}/userinfo` });
+      return json(200, { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, userinfo_endpoint: `${issuer}/userinfo`, jwks_uri: `${issuer}/jwks` });
+    }
+    if (url.pathname === '/jwks') {
+      return json(200, jwks);
     }
     if (url.pathname === '/authorize') {
       const back = new URL(url.searchParams.get('redirect_uri')!);
       back.searchParams.set('state', url.searchParams.get('state')!);
+      lastNonce = url.searchParams.get('nonce');
       if (mode === 'error-redirect') {
         back.searchParams.set('error', 'server_error\u001b[2J');
         back.searchParams.set('error_description', HOSTILE_DESCRIPTION);
@@ -89,7 +101,16 @@ beforeAll(async () => {
     if (url.pathname === '/token') {
       req.resume();
       if (mode === 'token-refused') return json(400, { error: 'invalid_grant\u001b[2J', error_description: HOSTILE_DESCRIPTION });
-      return json(200, { access_token: 'hostile-at', token_type: 'bearer', expires_in: 3600, refresh_token: 'hostile-rt', scope: 'openid profile email offline_access' });
+      // An ID token as OpenID Connect asks (signed, the nonce echoed); its claims carry no account data, userinfo does.
+      const idToken = await new SignJWT({ ...(lastNonce ? { nonce: lastNonce } : {}) })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setAudience('authtray')
+        .setSubject(HOSTILE_USER.sub)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(signingKey);
+      return json(200, { access_token: 'hostile-at', token_type: 'bearer', expires_in: 3600, refresh_token: 'hostile-rt', id_token: idToken, scope: 'openid profile email offline_access' });
     }
     if (url.pathname === '/userinfo') return json(200, HOSTILE_USER);
     res.writeHead(404).end();
