@@ -220,7 +220,7 @@ export class Linking {
     });
     const backend = pending.backend ?? (await this.#profiles.backendForLink(profile)).backend;
     const status = await this.#keep(profile, { settings: provider.settings, account, record }, backend);
-    await this.#pending.delete(profile);
+    await this.#pending.delete(profile, pending.state);
     this.#secrets.delete(profile);
     // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
     if (!fromListener) this.#listeners.get(profile)?.cancel();

@@ -3,6 +3,7 @@
  * a profile's credentials live in (chosen at link time, kept until unlink, moved only by migrate);
  * the needs-relink flag; and each profile's status.
  */
+import { join } from 'node:path';
 import { AuthtrayError, CredentialStoreError, NotLinkedError, UsageError } from '../errors.js';
 import type { AccountInfo, ConfigData, CredentialRecord, ProfileConfig, ProfileSettings, StoreInfo, TokenKind } from '../model.js';
 import { Backends, type ChosenBackend } from '../store/backends.js';
@@ -45,7 +46,8 @@ export class Profiles {
     this.#storeChoice = options.store ?? 'auto';
     this.#backends = new Backends({
       home: options.home,
-      keyring: options.keyring,
+      // Keyring calls take a slot beside the config: a storm of processes queues (store/keyring.ts).
+      keyring: { slotsDir: join(options.home, 'locks'), ...options.keyring },
       open: options.openStore,
       sharedUrl: isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : undefined,
       env: options.env,

@@ -33,7 +33,7 @@ export class Sessions {
   constructor(ctx: AccountsContext, profiles: Profiles) {
     this.#ctx = ctx;
     this.#profiles = profiles;
-    this.#fileLock = new FileRefreshLock(join(ctx.options.home, 'locks'));
+    this.#fileLock = new FileRefreshLock(join(ctx.options.home, 'locks'), { onWait: ctx.warn });
   }
 
   /** The profile's token session: one per profile per service, however many callers ask at once. */

@@ -123,11 +123,30 @@ export class OAuthSession implements AsyncDisposable {
   #singleFlight(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
     const run = this.#options.lock ?? processLocalLock;
     this.#inflight = run
-      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected))
+      .withLock(
+        this.profile,
+        () => this.#loadOrRefresh(force, rejected),
+        () => this.#refreshedMeanwhile(force, rejected),
+      )
       .finally(() => {
         this.#inflight = null;
       });
     return this.#inflight;
+  }
+
+  /**
+   * After waiting for another process's refresh, without the lock: its result when it is there
+   * (a fresh token, or for a forced refresh one that is not the refused token), else undefined.
+   */
+  async #refreshedMeanwhile(force: boolean, rejected: string | undefined): Promise<CredentialRecord | undefined> {
+    if (this.#unsaved) return undefined; // ours must be saved first, under the lock
+    const stored = await this.#options.store.load(this.profile);
+    const now = this.#options.deps.now();
+    if (!stored) return undefined;
+    const done = force ? rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0) : isFresh(stored, now, this.#margin);
+    if (!done) return undefined;
+    this.#record = stored;
+    return stored;
   }
 
   async #loadOrRefresh(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
