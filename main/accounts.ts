@@ -12,7 +12,7 @@ import { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 import type { LoopbackListener } from './auth/loopback.js';
 import { FilePendingStore, type PendingStore } from './auth/pending.js';
 import type { AccountInfo, ProfileSettings, RedirectMode } from './auth/providers.js';
-import type { OAuthSession, RefreshLock } from './auth/session.js';
+import type { OAuthSession, RefreshLock, TokenOptions } from './auth/session.js';
 import { ConfigFile, type ProfileConfig } from './store/config.js';
 import { FileRefreshLock } from './store/file-lock.js';
 import { Backends, type ChosenBackend } from './store/backends.js';
@@ -458,28 +458,29 @@ export class Accounts {
     return this.#options.lock ?? store.lock ?? this.#fileLock;
   }
 
-  /** A valid access token, refreshed first when needed. */
-  accessToken(profile: string): Promise<string> {
+  /** A valid access token, refreshed first when needed (or when it has less than `minValidMs` left). */
+  accessToken(profile: string, options: TokenOptions = {}): Promise<string> {
     // Callers that ask at the same moment share one answer: one config read, one store read, at
     // most one refresh (the session single-flights refreshes too, for callers that come later).
-    let inflight = this.#tokenRequests.get(profile);
+    const key = `${profile}\0${options.minValidMs ?? 0}`;
+    let inflight = this.#tokenRequests.get(key);
     if (!inflight) {
-      inflight = this.#accessToken(profile).finally(() => this.#tokenRequests.delete(profile));
-      this.#tokenRequests.set(profile, inflight);
+      inflight = this.#accessToken(profile, options).finally(() => this.#tokenRequests.delete(key));
+      this.#tokenRequests.set(key, inflight);
     }
     return inflight;
   }
 
-  async #accessToken(profile: string): Promise<string> {
+  async #accessToken(profile: string, options: TokenOptions): Promise<string> {
     const config = await this.#profileConfig(profile);
     if (config.needsRelink) throw new NeedsRelinkError(profile);
     if (!this.#sessions.has(profile)) {
       // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
       const record = await this.#backends.open(config.store.backend).load(profile);
       if (!record) throw new NotLinkedError(profile);
-      if (isFresh(record, this.#deps.now(), this.#options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
+      if (isFresh(record, this.#deps.now(), this.#options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS, options.minValidMs)) return record.accessToken;
     }
-    return (await this.session(profile)).accessToken();
+    return (await this.session(profile)).accessToken(options);
   }
 
   async #markNeedsRelink(profile: string): Promise<void> {

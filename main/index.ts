@@ -19,7 +19,7 @@
 export { Accounts, LinkOutcome, type AccountsOptions, type LinkOptions, type LinkStarted, type ProfileStatus, type UnlinkResult } from './accounts.js';
 
 // Sessions.
-export { OAuthSession, processLocalLock, DEFAULT_REFRESH_MARGIN_MS, isFresh, type CloseOptions, type SessionOptions } from './auth/session.js';
+export { OAuthSession, processLocalLock, DEFAULT_REFRESH_MARGIN_MS, isFresh, type CloseOptions, type IssuedToken, type SessionOptions, type TokenOptions } from './auth/session.js';
 export {
   cooperativeSession,
   remoteSession,

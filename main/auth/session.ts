@@ -4,7 +4,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { AuthtrayError, NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
+import { DEFAULT_REFRESH_MARGIN_MS, freshUntil, isFresh } from '../store/record.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
@@ -44,12 +44,37 @@ export interface SessionOptions {
   onClose?: () => void;
 }
 
+export interface TokenOptions {
+  /**
+   * The token must have at least this long left, in ms (`authtray token --min-valid`): refreshed
+   * first if it has less. Adds to the refresh rule, never loosens it.
+   */
+  minValidMs?: number | undefined;
+}
+
+/** An access token as the agent hands it out: the token, when it expires, when it will be refreshed. */
+export interface IssuedToken {
+  accessToken: string;
+  /** ms since the epoch; null when it does not expire. */
+  expiresAt: number | null;
+  /** From this moment the refresh rule renews it (ms since the epoch); null when never. */
+  refreshAt: number | null;
+}
+
 export interface CloseOptions {
   /**
    * Revoke the grant at the provider first (Box's `close(revoke=True)`). The stored record is then
    * marked expired, and a profile whose grant is gone needs relinking.
    */
   revoke?: boolean;
+}
+
+/** A caller asked for more validity than the provider's tokens have, even fresh from a refresh. */
+function tooShort(profile: string, minValidMs: number, record: CredentialRecord, issuedAt: number): UsageError {
+  const lifetime = Math.max(0, Math.round(((record.expiresAt ?? issuedAt) - issuedAt) / 1000));
+  return new UsageError(
+    `Profile "${profile}" cannot give a token valid for ${Math.round(minValidMs / 1000)} s: the provider's tokens last ${lifetime} s. Ask for less with --min-valid.`,
+  );
 }
 
 /** Grant failures that mean the credentials are dead, not that the provider is having a bad day. */
@@ -93,12 +118,27 @@ export class OAuthSession implements AsyncDisposable {
    * A valid access token: the cached one while it has more than the margin left, else a refreshed
    * one. Concurrent callers share one refresh; the new record is stored before anyone gets it.
    */
-  async accessToken(): Promise<string> {
+  async accessToken(options: TokenOptions = {}): Promise<string> {
+    return (await this.token(options)).accessToken;
+  }
+
+  /** {@link accessToken} with its expiry and the moment the refresh rule will renew it. */
+  async token(options: TokenOptions = {}): Promise<IssuedToken> {
     this.#assertOpen();
-    const now = this.#options.deps.now();
-    if (this.#record && isFresh(this.#record, now, this.#margin)) return this.#record.accessToken;
-    if (this.#inflight) return (await this.#inflight).accessToken;
-    return (await this.#singleFlight(false, undefined)).accessToken;
+    const minValid = options.minValidMs ?? 0;
+    const fresh = (record: CredentialRecord) => isFresh(record, this.#options.deps.now(), this.#margin, minValid);
+    if (this.#record && fresh(this.#record)) return this.#issued(this.#record);
+    // Join a running refresh; if what it brings is too short for this caller, it starts one of its own
+    // (which others in the same position join in turn).
+    for (let joined = 0; this.#inflight && joined < 3; joined++) {
+      const record = await this.#inflight;
+      if (fresh(record)) return this.#issued(record);
+    }
+    return this.#issued(await (this.#inflight ?? this.#singleFlight(false, undefined, minValid)));
+  }
+
+  #issued(record: CredentialRecord): IssuedToken {
+    return { accessToken: record.accessToken, expiresAt: record.expiresAt, refreshAt: freshUntil(record, this.#margin) };
   }
 
   /**
@@ -111,17 +151,17 @@ export class OAuthSession implements AsyncDisposable {
     return this.#inflight ?? this.#singleFlight(true, rejectedToken ?? this.#record?.accessToken);
   }
 
-  #singleFlight(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
+  #singleFlight(force: boolean, rejected: string | undefined, minValidMs = 0): Promise<CredentialRecord> {
     const run = this.#options.lock ?? processLocalLock;
     this.#inflight = run
-      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected))
+      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected, minValidMs))
       .finally(() => {
         this.#inflight = null;
       });
     return this.#inflight;
   }
 
-  async #loadOrRefresh(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
+  async #loadOrRefresh(force: boolean, rejected: string | undefined, minValidMs: number): Promise<CredentialRecord> {
     // Read again under the lock: another process may have refreshed already.
     let stored = await this.#options.store.load(this.profile);
     if (this.#unsaved) {
@@ -138,7 +178,7 @@ export class OAuthSession implements AsyncDisposable {
     const now = this.#options.deps.now();
     if (stored) {
       this.#record = stored;
-      if (!force && isFresh(stored, now, this.#margin)) return stored;
+      if (!force && isFresh(stored, now, this.#margin, minValidMs)) return stored;
       if (force && rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
     }
     let updated: CredentialRecord;
@@ -166,6 +206,7 @@ export class OAuthSession implements AsyncDisposable {
       return stored;
     }
     await this.#save(updated);
+    if (!isFresh(updated, this.#options.deps.now(), 0, minValidMs)) throw tooShort(this.profile, minValidMs, updated, now);
     return updated;
   }
 

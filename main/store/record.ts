@@ -52,7 +52,18 @@ export function parseCredentialRecord(text: string): CredentialRecord {
 /** Refresh this long before the access token expires, so a token handed out is still good to use. */
 export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 
-/** True when the record's access token has more than `marginMs` left (legacy tokens always). */
-export function isFresh(record: CredentialRecord, now: number, marginMs: number): boolean {
-  return record.expiresAt === null || record.expiresAt - now > marginMs;
+/**
+ * The freshness rule, in one place: until when the record's access token may be handed out without
+ * a refresh, in ms since the epoch; null when it does not expire (legacy). A token is fresh while it
+ * has more than `marginMs` left, and more than `minValidMs` when a caller asks for at least that
+ * long (`authtray token --min-valid`, the agent's `minValidMs`).
+ */
+export function freshUntil(record: CredentialRecord, marginMs: number, minValidMs = 0): number | null {
+  return record.expiresAt === null ? null : record.expiresAt - Math.max(marginMs, minValidMs);
+}
+
+/** True when the record's access token is fresh at `now` (see {@link freshUntil}). */
+export function isFresh(record: CredentialRecord, now: number, marginMs: number, minValidMs = 0): boolean {
+  const until = freshUntil(record, marginMs, minValidMs);
+  return until === null || now < until;
 }
