@@ -95,8 +95,7 @@ export async function agentNote(env: NodeJS.ProcessEnv, home: string, profile: s
   return { socket: agent.socket, pid: agent.pid, serving: mine?.session ?? false, served: mine?.served ?? 0, tokenFile: mine?.tokenFile ?? null };
 }
 
-export function describeAgent(note: AgentNote | null): string {
-  if (!note) return '  Agent:   not running';
+export function describeAgent(note: AgentNote): string {
   const serving = note.serving ? `serving this profile (${note.served} token${note.served === 1 ? '' : 's'} handed out)` : 'not serving this profile yet';
   return `  Agent:   running (pid ${note.pid}) at ${note.socket}, ${serving}${note.tokenFile ? `; token file ${note.tokenFile}` : ''}`;
 }

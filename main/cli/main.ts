@@ -139,7 +139,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         const { values } = parse('status', rest);
         const accounts = open(values.store);
         const [status, agent] = await Promise.all([accounts.status(values.profile), agentNote(io.env, accounts.home, values.profile)]);
-        line(io.stdout, values.json ? JSON.stringify({ ...status, agent }) : `${describe(status)}\n${describeAgent(agent)}`);
+        line(io.stdout, values.json ? JSON.stringify({ ...status, agent }) : [describe(status), ...(agent ? [describeAgent(agent)] : [])].join('\n'));
         return status.linked ? EXIT.OK : EXIT.REJECTED;
       }
       case 'token': {
