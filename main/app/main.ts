@@ -15,6 +15,7 @@ startApp(
     env: process.env,
     platform: process.platform,
     execPath: process.execPath,
+    agent: true,
     sandbox: { issuer: process.env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER, clientId: SANDBOX_CLIENT_ID },
     paths: {
       entry,
