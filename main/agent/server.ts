@@ -33,8 +33,8 @@ export interface SocketServer {
 function prepareDirectory(dir: string): void {
   const problem = directoryProblem(dir);
   if (problem) throw new AgentError(ErrorCodes.AGENT_UNAVAILABLE, `The agent cannot use its directory: ${problem}. Remove it (or fix its owner and mode: chmod 700), or choose another socket with AUTHTRAY_AGENT_SOCK.`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  // A directory of ours that exists keeps its mode (it may be a home); a new one is 0700.
+  if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
   const after = directoryProblem(dir);
   if (after) throw new AgentError(ErrorCodes.AGENT_UNAVAILABLE, `The agent cannot use its directory: ${after}.`);
 }

@@ -17,8 +17,12 @@ import { chmodSync, mkdirSync } from 'node:fs';
 const MAX_WAIT_MS = 86_400_000;
 /** After a failed refresh (provider down, keyring locked): try again this soon. */
 const RETRY_MS = 10_000;
-/** Failures after which the profile cannot give tokens until something changes. */
-const FINAL: readonly string[] = [ErrorCodes.NEEDS_RELINK, ErrorCodes.NOT_LINKED, ErrorCodes.SESSION_CLOSED];
+/** Failures after which the profile cannot give tokens until something changes, as the log says them. */
+const FINAL: Readonly<Record<string, string>> = {
+  [ErrorCodes.NEEDS_RELINK]: 'the profile needs to be linked again',
+  [ErrorCodes.NOT_LINKED]: 'the profile was unlinked',
+  [ErrorCodes.SESSION_CLOSED]: 'the profile was unlinked',
+};
 
 /** `NAME=PATH` (or `NAME`, for the default place) from `--token-file`. */
 export function parseTokenFileOption(value: string, defaultDir: string): { profile: string; path: string } {
@@ -29,13 +33,12 @@ export function parseTokenFileOption(value: string, defaultDir: string): { profi
   return { profile, path };
 }
 
-/** Makes the file's directory (0700 when new) or refuses one that others could write to. */
+/** Makes the file's directory (0700) when it is missing; refuses one that others could write to. */
 export function preparePrivateDir(path: string): void {
   const dir = dirname(path);
   const problem = directoryProblem(dir);
   if (problem) throw new UsageError(`The token file ${path} cannot be kept there: ${problem}. Use a directory only you can write to (chmod 700).`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700); // new: 0700 whatever the umask
 }
 
 export class TokenFile {
@@ -64,8 +67,9 @@ export class TokenFile {
       issued = await this.source();
     } catch (err) {
       const code = err instanceof AuthtrayError ? err.code : 'INTERNAL';
-      if (FINAL.includes(code)) {
-        await this.remove(`${(err as Error).message}`);
+      const final = FINAL[code];
+      if (final) {
+        await this.remove(final);
         return;
       }
       this.log(`token file for "${this.profile}": ${err instanceof AuthtrayError ? err.message : 'unexpected failure'}; trying again in ${RETRY_MS / 1000} s.`);
