@@ -1,7 +1,7 @@
 /**
  * The fast path of `authtray token`: before the command loads anything else, ask a running agent
  * (main/agent/client.ts). Served: print the token and finish. No agent, or anything unusual in the
- * arguments (`--no-agent`, `--store`, `--scope`, a bad flag): hand over to the full command, which
+ * arguments (`--no-agent`, `--store` or a shared store in AUTHTRAY_STORE, `--scope`, a bad flag): hand over to the full command, which
  * does what it always did. Node built-ins and the tiny agent client only.
  */
 import { resolve } from 'node:path';
@@ -20,6 +20,8 @@ export async function tokenViaAgent(argv: string[], env: NodeJS.ProcessEnv, stdo
   } catch {
     return false; // --no-agent, --store, --scope ... or a mistake the full command explains
   }
+  // A shared store named in the environment (a fleet host) is the command's to look in, not the agent's.
+  if (env.AUTHTRAY_STORE?.includes('://')) return false;
   const minValidMs = values['min-valid'] === undefined ? undefined : parseDuration(values['min-valid']);
   if (minValidMs === null) return false;
   const home = authtrayHome(env);
