@@ -61,6 +61,12 @@ export interface ProfileStatus {
   store: StoreInfo | null;
 }
 
+/** A locally configured profile's link, as the config file has it. */
+export interface LinkState {
+  linkedAt: string;
+  needsRelink: boolean;
+}
+
 export interface LinkOptions {
   redirect?: RedirectMode | undefined;
   clientSecret?: string | undefined;
@@ -410,6 +416,16 @@ export class Accounts {
     }
     const record = await this.#backends.open(config.store.backend).load(profile);
     return this.#statusOf(profile, config, record);
+  }
+
+  /**
+   * When each profile of this machine's config was linked and whether it needs a relink, from the
+   * config file alone (no credential store is read): what the agent follows to notice a profile
+   * unlinked, relinked or refused elsewhere.
+   */
+  async linkStates(): Promise<Record<string, LinkState>> {
+    const { profiles } = await this.config.read();
+    return Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, { linkedAt: p.linkedAt, needsRelink: p.needsRelink }]));
   }
 
   /** Every configured profile's status, by name. */

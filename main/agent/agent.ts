@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { AgentError, AuthtrayError, ErrorCodes, NeedsRelinkError, NotApprovedError, NotLinkedError } from '../errors.js';
 import type { IssuedToken, OAuthSession } from '../auth/session.js';
-import type { ConfigData } from '../store/config.js';
+import type { LinkState } from '../accounts.js';
 import { assertProfileName } from '../store/profile-name.js';
 import { peerOf } from './peer.js';
 import type { Request } from './protocol.js';
@@ -22,7 +22,7 @@ import { PROTOCOL_VERSION, type AgentInfo, type Answer } from './wire.js';
 /** What the agent needs of the accounts service (its public API). */
 export interface AgentAccounts {
   readonly home: string;
-  readonly config: { read(): Promise<ConfigData> };
+  linkStates(): Promise<Record<string, LinkState>>;
   session(profile: string): Promise<OAuthSession>;
   onStatusChanged(listener: (profile: string) => void): () => void;
 }
@@ -63,7 +63,7 @@ export class Agent {
   readonly #profiles = new Map<string, ProfileState>();
   readonly #since = new Date().toISOString();
   #server: SocketServer | null = null;
-  #configRead: Promise<ConfigData> | null = null;
+  #configRead: Promise<Record<string, LinkState>> | null = null;
   #watch: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
   #closing: Promise<void> | null = null;
@@ -90,7 +90,7 @@ export class Agent {
         if (!state.file) continue;
         await agent.#issue(state.file.profile, 0); // a profile that cannot give tokens stops the start, with its reason
         await state.file.update();
-        state.fileLinkedAt = (await agent.#config()).profiles[state.file.profile]?.linkedAt ?? null;
+        state.fileLinkedAt = (await agent.#config())[state.file.profile]?.linkedAt ?? null;
       }
     } catch (err) {
       await agent.close();
@@ -116,9 +116,9 @@ export class Agent {
     return state;
   }
 
-  /** The config, read once for everyone asking at the same moment. */
-  #config(): Promise<ConfigData> {
-    this.#configRead ??= this.#accounts.config.read().finally(() => (this.#configRead = null));
+  /** The profiles' link states, read once for everyone asking at the same moment. */
+  #config(): Promise<Record<string, LinkState>> {
+    this.#configRead ??= this.#accounts.linkStates().finally(() => (this.#configRead = null));
     return this.#configRead;
   }
 
@@ -153,7 +153,7 @@ export class Agent {
 
   /** The profile's token through its one session, opened on first use and dropped when the profile changes. */
   async #issue(profile: string, minValidMs: number): Promise<IssuedToken> {
-    const entry = (await this.#config()).profiles[profile];
+    const entry = (await this.#config())[profile];
     const state = this.#state(profile);
     if (entry?.needsRelink) {
       this.#drop(state);
@@ -190,7 +190,7 @@ export class Agent {
   /** Profiles changed elsewhere: sessions dropped, token files removed or rewritten. */
   async #follow(): Promise<void> {
     if (this.#closing) return;
-    let config: ConfigData;
+    let config: Record<string, LinkState>;
     try {
       config = await this.#config();
     } catch (err) {
@@ -198,7 +198,7 @@ export class Agent {
       return;
     }
     for (const [profile, state] of this.#profiles) {
-      const entry = config.profiles[profile];
+      const entry = config[profile];
       const usable = entry !== undefined && !entry.needsRelink;
       if (state.session && state.linkedAt !== null && (!usable || entry.linkedAt !== state.linkedAt)) this.#drop(state);
       if (!state.file) continue;
