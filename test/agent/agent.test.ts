@@ -4,7 +4,7 @@
 import { chmod, chown, lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ask, agentEnv, credentials, expireIn, linkProfile, runtimeDir, servedCount, startAgent, type RunningAgent } from './support.js';
+import { agentInTerminal, ask, agentEnv, credentials, expireIn, linkProfile, runtimeDir, servedCount, startAgent, type RunningAgent } from './support.js';
 import { useSandbox } from '../support/fixtures.js';
 import { runCli, startCli } from '../support/cli.js';
 import { requireProgram } from '../support/system.js';
@@ -74,6 +74,22 @@ describe('authtray agent', () => {
     expect(stopped.stderr).toMatch(/authtray agent: stopped\.\n$/);
     await expect(lstat(agent.socket)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(JSON.parse((await runCli(['status', '--profile', 'work', '--json'], env)).stdout).agent).toBeNull();
+  });
+
+  it('in a terminal: says where it serves, and Ctrl-C stops it, removing its socket', async () => {
+    const { runtime, env } = await setup();
+    const terminal = await agentInTerminal(env);
+    cleanups.push(() => terminal.close());
+    const screen = await terminal.waitFor('Stop it with Ctrl-C.');
+    const socket = /^AUTHTRAY_AGENT_SOCK=(.+)$/m.exec(screen)![1]!;
+    expect(dirname(socket)).toBe(join(runtime, 'authtray'));
+    expect(screen).toMatch(new RegExp(`^authtray agent: serving every process of your user at ${socket.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid \\d+\\)\\. Stop it with Ctrl-C\\.$`, 'm'));
+    expect((await runCli(['token', '--profile', 'work'], env)).code).toBe(0);
+    expect(await servedCount(socket, fx.home, 'work')).toBe(1);
+    await terminal.press('C-c');
+    expect(await terminal.exitCode()).toBe(0);
+    expect(await terminal.screen()).toMatch(/authtray agent: stopped\.$/);
+    await expect(lstat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('an agent killed mid-request: the client gets its token without it, and the next agent takes over the stale socket', async () => {
