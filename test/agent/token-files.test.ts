@@ -76,8 +76,9 @@ it('removes the token file when the profile needs relinking', async () => {
   agents.push(agent);
   expect(await exists(work)).toBe(true);
   await revokeAtProvider(sandbox.issuer, (await credentials(home).load('work'))!.refreshToken!);
-  await waitFor(async () => !(await exists(work)), 'the token file to go once the grant is refused', 15_000);
-  expect(agent.run.stderrSoFar()).toContain('authtray agent: token file for "work" removed: the profile needs to be linked again\n');
+  const removed = 'authtray agent: token file for "work" removed: the profile needs to be linked again\n';
+  await waitFor(() => agent.run.stderrSoFar().includes(removed), 'the agent to remove the token file once the grant is refused', 15_000);
+  expect(await exists(work)).toBe(false);
   expect(JSON.parse((await runCli(['status', '--profile', 'work', '--json'], env)).stdout).needsRelink).toBe(true);
 });
 
