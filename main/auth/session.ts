@@ -3,11 +3,11 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
+import { NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, SessionClosedError, UsageError } from '../errors.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
-import { requestOptions, type AuthDeps } from './http.js';
+import { providerFailure, refusalDetail, requestOptions, type AuthDeps } from './http.js';
 import { DEFAULT_REFRESH_MARGIN_MS, freshUntil, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
@@ -85,6 +85,7 @@ export class OAuthSession implements AsyncDisposable {
   readonly #options: SessionOptions;
   readonly #margin: number;
   #inflight: Promise<CredentialRecord> | null = null;
+  #loading: Promise<CredentialRecord | null> | null = null;
   #record: CredentialRecord | null = null;
   #closed = false;
   /** A refreshed record the store could not take (keyring locked, Redis gone): saved first next time. */
@@ -134,7 +135,20 @@ export class OAuthSession implements AsyncDisposable {
       const record = await this.#inflight;
       if (fresh(record)) return this.#issued(record);
     }
-    return this.#issued(await (this.#inflight ?? this.#singleFlight(false, undefined, minValid)));
+    // The token judged stale, so that under the lock a renewal by another process is recognised.
+    let seen = this.#record;
+    if (!seen && !this.#inflight) {
+      seen = await this.#firstLoad();
+      if (seen && fresh(seen)) return this.#issued((this.#record = seen));
+    }
+    // Another caller of this session may have started a refresh meanwhile: it is joined.
+    return this.#issued(await (this.#inflight ?? this.#singleFlight(false, seen?.accessToken, minValid)));
+  }
+
+  /** The stored record, read once for every caller that finds the session without one (the agent's 1,000 at once). */
+  #firstLoad(): Promise<CredentialRecord | null> {
+    this.#loading ??= this.#options.store.load(this.profile).finally(() => (this.#loading = null));
+    return this.#loading;
   }
 
   #issued(record: CredentialRecord): IssuedToken {
@@ -179,7 +193,9 @@ export class OAuthSession implements AsyncDisposable {
     if (stored) {
       this.#record = stored;
       if (!force && isFresh(stored, now, this.#margin, minValidMs)) return stored;
-      if (force && rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
+      // Someone renewed it while this caller waited for the lock: theirs is used, however short-lived
+      // (but no shorter than the caller asked for).
+      if (rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0, minValidMs)) return stored;
     }
     let updated: CredentialRecord;
     if (this.#options.renew) {
@@ -226,12 +242,16 @@ export class OAuthSession implements AsyncDisposable {
   /** One token request through the provider, its failures mapped to typed errors. */
   async #grant(stored: CredentialRecord, what: string, request: (provider: Provider) => Promise<oauth.TokenEndpointResponse>): Promise<CredentialRecord> {
     const provider = await this.#options.provider();
+    const dead = async (err: unknown) => {
+      await this.#options.onNeedsRelink?.();
+      return new NeedsRelinkError(this.profile, `the provider refused its ${what} (${refusalDetail(err)})`);
+    };
     const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => request(provider), {
-      refused: async (err) => {
-        if (!REFUSED.has(err.error)) return new ProviderError(err.error, 'while refreshing the access token');
-        await this.#options.onNeedsRelink?.();
-        return new NeedsRelinkError(this.profile, `the provider refused its ${what} (${err.error})`);
-      },
+      what: `the ${what}`,
+      next: 'link the profile again if it persists',
+      refused: (err) => (REFUSED.has(err.error) ? dead(err) : providerFailure(`the ${what}`, provider.as.token_endpoint!, err, 'link the profile again if it persists')),
+      // A bare 400/401 is a dead grant too (glewlwyd on a spent rotating refresh token).
+      bare: (err, status) => (status === 400 || status === 401 ? dead(err) : null),
     });
     return mergeRefreshed(stored, tokens, this.#options.deps.now());
   }
@@ -282,7 +302,9 @@ export class OAuthSession implements AsyncDisposable {
     } else {
       const provider = await this.#options.provider();
       if (provider.revocable === false) return;
-      await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+      const outcome = await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+      // Nothing was sent: the tokens still work, so they are not marked dead, and the caller hears so.
+      if (outcome === 'no-endpoint') throw new ProviderAnswerError(`${NO_REVOCATION_ENDPOINT}; ${REMOVE_ACCESS}.`);
     }
     // The stored token is dead now: marked so, nothing hands it out again. A JWT profile signs a
     // new assertion next time; any other needs its user to link again.
