@@ -10,7 +10,7 @@ import type { DeveloperTokenOptions } from './auth/developer-token.js';
 import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
 import { defaultAuthDeps } from './auth/deps.js';
 import { loggingFetch } from './auth/protocol-log.js';
-import type { OAuthSession } from './auth/session.js';
+import type { OAuthSession, TokenOptions } from './auth/session.js';
 import type { ProfileConfig, ProfileSettings, StoreInfo } from './model.js';
 import { assertProfileName } from './store/profile-name.js';
 import { boxJwt, developerTokens, type AccountsContext, type AccountsOptions } from './accounts/context.js';
@@ -26,6 +26,12 @@ export type { ProfileStatus } from './accounts/profiles.js';
 export type StatusListener = (profile: string) => void;
 
 export type { RevocationResult } from './accounts/sessions.js';
+
+/** A locally configured profile's link, as the config file has it. */
+export interface LinkState {
+  linkedAt: string;
+  needsRelink: boolean;
+}
 
 export interface UnlinkResult {
   /** True only when a revocation request was answered with success. */
@@ -151,6 +157,16 @@ export class Accounts {
     return this.#profiles.status(profile, config, async () => (await this.#linking.pendingStore.get(profile))?.settings.provider ?? 'none');
   }
 
+  /**
+   * When each profile of this machine's config was linked and whether it needs a relink, from the
+   * config file alone (no credential store is read): what the agent follows to notice a profile
+   * unlinked, relinked or refused elsewhere.
+   */
+  async linkStates(): Promise<Record<string, LinkState>> {
+    const { profiles } = await this.#profiles.read();
+    return Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, { linkedAt: p.linkedAt, needsRelink: p.needsRelink }]));
+  }
+
   /** Every configured profile's status, by name; the config is read once. */
   async profiles(): Promise<ProfileStatus[]> {
     const data = await this.#profiles.read();
@@ -183,8 +199,8 @@ export class Accounts {
   }
 
   /** A valid access token, refreshed first when needed. */
-  accessToken(profile: string): Promise<string> {
-    return this.#sessions.accessToken(profile);
+  accessToken(profile: string, options: TokenOptions = {}): Promise<string> {
+    return this.#sessions.accessToken(profile, options);
   }
 
   /** A token restricted to `scopes` (and optionally one item), made from the profile's access token (RFC 8693). Not stored. */

@@ -5,7 +5,7 @@
  */
 import { AuthtrayError, ConnectionFailedError, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from '../errors.js';
 import type { CredentialRecord, ProfileConfig } from '../model.js';
-import type { OAuthSession } from '../auth/session.js';
+import type { OAuthSession, TokenOptions } from '../auth/session.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../auth/tokens.js';
 import type { DownscopedToken, DownscopeOptions } from '../auth/token-exchange.js';
 import { FileRefreshLock } from '../store/file-lock.js';
@@ -86,27 +86,28 @@ export class Sessions {
   }
 
   /** A valid access token, refreshed first when needed. */
-  accessToken(profile: string): Promise<string> {
+  accessToken(profile: string, options: TokenOptions = {}): Promise<string> {
     // Callers that ask at the same moment share one answer: one config read, one store read, at
     // most one refresh (the session single-flights refreshes too, for callers that come later).
-    let inflight = this.#tokenRequests.get(profile);
+    const key = `${profile}\0${options.minValidMs ?? 0}`;
+    let inflight = this.#tokenRequests.get(key);
     if (!inflight) {
-      inflight = this.#accessToken(profile).finally(() => this.#tokenRequests.delete(profile));
-      this.#tokenRequests.set(profile, inflight);
+      inflight = this.#accessToken(profile, options).finally(() => this.#tokenRequests.delete(key));
+      this.#tokenRequests.set(key, inflight);
     }
     return inflight;
   }
 
-  async #accessToken(profile: string): Promise<string> {
+  async #accessToken(profile: string, options: TokenOptions): Promise<string> {
     const config = await this.#profiles.require(profile);
     if (config.needsRelink) throw new NeedsRelinkError(profile);
     if (!this.#sessions.has(profile)) {
       // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
       const record = await this.#profiles.store(config.store.backend).load(profile);
       if (!record) throw new NotLinkedError(profile);
-      if (isFresh(record, this.#ctx.deps.now(), this.#ctx.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
+      if (isFresh(record, this.#ctx.deps.now(), this.#ctx.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS, options.minValidMs)) return record.accessToken;
     }
-    return (await this.session(profile)).accessToken();
+    return (await this.session(profile)).accessToken(options);
   }
 
   /** A token restricted to `scopes` (and optionally one item), made from the profile's access token. Not stored. */

@@ -6,6 +6,8 @@
 import { dirname, join } from 'node:path';
 import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, Protocol, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
+import type { Agent } from '../agent/agent.js';
+import { ErrorCodes, AuthtrayError } from '../errors.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProfileView } from '../../preload/api.js';
 import { autostartCommand, loginItemAutostart, START_HIDDEN_FLAG, xdgAutostart, xdgAutostartDir, type Autostart } from './autostart.js';
@@ -55,12 +57,19 @@ export interface StartOptions {
   /** Tests pass their own (a temporary home); the app uses `authtrayHome()`. */
   accounts?: Accounts;
   autostart?: Autostart;
+  /**
+   * Runs the agent (main/agent/) while the app runs, so programs get their tokens from the app's
+   * sessions. A headless `authtray agent` already serving this home is left to serve.
+   */
+  agent?: boolean;
 }
 
 export interface RunningApp {
   service: AppService;
   window: MainWindow;
   autostart: Autostart;
+  /** The agent the app runs; null when it runs none (not asked, or another agent serves this home). */
+  agent: Agent | null;
   /** Rebuilds the tray menu now (also done on every status change). */
   refreshTray(profiles?: readonly ProfileView[]): Promise<void>;
 }
@@ -124,6 +133,8 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     openExternal: (url) => electron.shell.openExternal(url),
     copyText: (text) => electron.clipboard.writeText(text),
   });
+  const agent = options.agent ? await startAgent(accounts, options.env) : null;
+  app.on('before-quit', () => void agent?.close());
   const window = new MainWindow(electron.BrowserWindow, { preload: options.paths.preload, page: APP_PAGE_URL, isQuitting: () => quitting });
   registerIpc(electron.ipcMain, createIpcHandlers(service), (contents) => window.owns(contents), () => window.pageUrl);
 
@@ -168,5 +179,18 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
 
   await refreshTray(await service.profiles().catch(() => []));
   if (!startsHidden(options.argv, options.platform, app)) window.show();
-  return { service, window, autostart, refreshTray };
+  return { service, window, autostart, agent, refreshTray };
+}
+
+/** The app's agent; null when another one serves this home, or it cannot start (said on stderr). */
+async function startAgent(accounts: Accounts, env: NodeJS.ProcessEnv): Promise<Agent | null> {
+  const [{ Agent }, { agentSocketPath }] = await Promise.all([import('../agent/agent.js'), import('../agent/paths.js')]);
+  const log = (message: string) => process.stderr.write(`authtray agent: ${message}\n`);
+  try {
+    return await Agent.start({ accounts, socket: agentSocketPath(env, accounts.home), log });
+  } catch (err) {
+    if (err instanceof AuthtrayError && err.code === ErrorCodes.AGENT_RUNNING) return null;
+    log(`not started: ${err instanceof AuthtrayError ? err.message : 'unexpected failure'}`);
+    return null;
+  }
 }

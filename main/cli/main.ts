@@ -8,6 +8,7 @@ import { AuthtrayError, UsageError, type ErrorCode } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
 import { LinkRequestError, needsClientSecret, PROVIDER_CHOICES, settingsFor, type ProviderChoice } from '../link-request.js';
+import { agentCommand, agentNote, describeAgent, minValidOption } from './agent.js';
 import type { CliIO } from './io.js';
 import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 
@@ -33,6 +34,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   STORE_ERROR: EXIT.STORE,
   KEYRING_ACCESS: EXIT.STORE,
   SESSION_CLOSED: EXIT.REJECTED,
+  AGENT_RUNNING: EXIT.REJECTED,
+  AGENT_UNAVAILABLE: EXIT.STORE,
 };
 
 export const USAGE = `Usage:
@@ -43,7 +46,8 @@ export const USAGE = `Usage:
   authtray link     [--profile NAME] --provider box-developer-token [--client-id ID] [--api-url URL]
   authtray finish   [--profile NAME] [CODE_OR_REDIRECT_URL]
   authtray status   [--profile NAME] [--json]
-  authtray token    [--profile NAME] [--scope SCOPE... [--resource URL | --shared-link URL]]
+  authtray token    [--profile NAME] [--min-valid DURATION] [--no-agent] [--scope SCOPE... [--resource URL | --shared-link URL]]
+  authtray agent    [--token-file PROFILE[=PATH]]... [--allow EXECUTABLE]...
   authtray unlink   [--profile NAME]
   authtray profiles [--json]
   authtray store migrate [--profile NAME] --to keyring|plaintext
@@ -81,7 +85,14 @@ const OPTIONS = {
   },
   finish: profileOption,
   status: { ...profileOption, json: { type: 'boolean', default: false } },
-  token: { ...profileOption, scope: { type: 'string', multiple: true }, resource: { type: 'string' }, 'shared-link': { type: 'string' } },
+  token: {
+    ...profileOption,
+    scope: { type: 'string', multiple: true },
+    resource: { type: 'string' },
+    'shared-link': { type: 'string' },
+    'min-valid': { type: 'string' },
+    'no-agent': { type: 'boolean', default: false },
+  },
   unlink: profileOption,
   profiles: { json: { type: 'boolean', default: false }, ...common },
   'store migrate': { ...profileOption, to: { type: 'string' } },
@@ -133,17 +144,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       case 'status': {
         const { values } = parse('status', rest);
-        const status = await open(values.store).status(values.profile);
-        line(io.stdout, values.json ? JSON.stringify(status) : describe(status));
+        const accounts = open(values.store);
+        const [status, agent] = await Promise.all([accounts.status(values.profile), agentNote(io.env, accounts.home, values.profile)]);
+        line(io.stdout, values.json ? JSON.stringify({ ...status, agent }) : [describe(status), ...(agent ? [describeAgent(agent)] : [])].join('\n'));
         return status.linked ? EXIT.OK : EXIT.REJECTED;
       }
       case 'token': {
         const { values } = parse('token', rest);
         const accounts = open(values.store);
         if (values.scope || values.resource !== undefined || values['shared-link'] !== undefined) return await downscoped(accounts, values, io);
-        line(io.stdout, await accounts.accessToken(values.profile));
+        // A running agent was asked first (token-agent.ts), unless --no-agent or --store said not to.
+        line(io.stdout, await accounts.accessToken(values.profile, { minValidMs: minValidOption(values['min-valid']) }));
         return EXIT.OK;
       }
+      case 'agent':
+        return await agentCommand(rest, io, open);
       case 'unlink': {
         const { values } = parse('unlink', rest);
         const result = await open(values.store).unlink(values.profile);
@@ -181,7 +196,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-function report(err: unknown, io: CliIO): number {
+export function report(err: unknown, io: Pick<CliIO, 'stderr'>): number {
   if (err instanceof AuthtrayError) {
     line(io.stderr, `authtray: ${err.cliMessage ?? err.message}`);
     return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;

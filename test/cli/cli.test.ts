@@ -143,7 +143,7 @@ describe('authtray status, token, profiles, unlink', () => {
     const status = await cli(['status', '--json']);
     expect(status.code).toBe(0);
     const parsed = JSON.parse(status.stdout);
-    expect(Object.keys(parsed).sort()).toEqual(['account', 'linked', 'needsRelink', 'profile', 'provider', 'store', 'token']);
+    expect(Object.keys(parsed).sort()).toEqual(['account', 'agent', 'linked', 'needsRelink', 'profile', 'provider', 'store', 'token']);
     expect(parsed).toMatchObject({
       profile: 'default',
       provider: 'sandbox',
@@ -152,6 +152,7 @@ describe('authtray status, token, profiles, unlink', () => {
       account: { id: 'alice', name: 'Alice Example', email: 'alice@example.test' },
       token: { kind: 'offline' },
       store: { backend: 'plaintext', location: join(fx.home, 'credentials'), secure: false },
+      agent: null,
     });
     expect(new Date(parsed.token.expiresAt).toISOString()).toBe(parsed.token.expiresAt);
 
