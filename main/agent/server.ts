@@ -6,8 +6,8 @@
  */
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { basename, dirname } from 'node:path';
+import { FileLock } from '../store/file-lock.js';
 import { AgentError, ErrorCodes } from '../errors.js';
 import { askAgent } from './client.js';
 import { isPipe } from './paths.js';
@@ -42,7 +42,12 @@ function prepareDirectory(dir: string): void {
 export async function listen(path: string, home: string, handler: Handler, log: (message: string) => void): Promise<SocketServer> {
   const pipe = isPipe(path);
   if (!pipe) prepareDirectory(dirname(path));
-  const release = pipe ? async () => {} : await lockfile.lock(path, { realpath: false, lockfilePath: `${path}.lock`, stale: 10_000, retries: { retries: 20, minTimeout: 50, maxTimeout: 200 } });
+  // Two agents starting at once: the project's holder-aware lock file (`agent.sock.lock`) serializes them.
+  const lock = pipe ? null : new FileLock(dirname(path), basename(path));
+  await lock?.acquire({ waitMs: 10_000, what: 'the agent start-up' });
+  const release = async () => {
+    await lock?.release();
+  };
   let server: Server;
   let inode: number | null = null;
   const open = new Set<Socket>();
