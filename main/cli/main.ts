@@ -7,13 +7,14 @@ import { Accounts, type ProfileStatus } from '../accounts.js';
 import { AuthtrayError, UsageError, type ErrorCode } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
-import type { ProviderKind } from '../store/types.js';
+import type { ProviderKind, TokenKind } from '../store/types.js';
+import { Interrupted, localTime } from './text.js';
 import type { CliIO } from './io.js';
 
 /** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
 const terminal = () => import('./io.js');
 
-export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, INTERNAL: 70, USAGE: 64 } as const;
+export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, USAGE: 64, INTERNAL: 70, INTERRUPTED: 130 } as const;
 
 /** The local sandbox provider (`npm run sandbox`); `--issuer` or AUTHTRAY_SANDBOX_ISSUER moves it. */
 export const SANDBOX_ISSUER = 'http://127.0.0.1:7480';
@@ -174,6 +175,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 function report(err: unknown, io: CliIO): number {
+  if (err instanceof Interrupted || io.interrupt?.aborted) {
+    // The terminal echoed ^C where the cursor was: start the line afresh.
+    if (io.interrupt?.aborted && (io.stderr as { isTTY?: boolean }).isTTY) io.stderr.write('\n');
+    line(io.stderr, `authtray: ${err instanceof Interrupted ? err.message : new Interrupted().message}`);
+    return EXIT.INTERRUPTED;
+  }
   if (err instanceof AuthtrayError) {
     line(io.stderr, `authtray: ${err.message}`);
     return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;
@@ -183,12 +190,21 @@ function report(err: unknown, io: CliIO): number {
   return EXIT.INTERNAL;
 }
 
+/** What each kind of token means to the person (status --json keeps the kind). */
+const TOKEN_WORDS: Record<TokenKind, string> = {
+  offline: 'renews itself',
+  jwt: 'renews itself (server auth)',
+  online: 'does not renew itself: link again when it expires',
+  developer: 'developer token: link again when it expires (60 minutes)',
+  legacy: 'does not expire',
+};
+
 /** A human summary of one profile. */
 export function describe(s: ProfileStatus): string {
   if (!s.linked && !s.account) return `Profile "${s.profile}": not linked.`;
   const lines = [`Profile "${s.profile}": ${s.needsRelink ? 'needs relink' : s.linked ? 'linked' : 'credentials missing: link again'} (${s.provider})`];
   if (s.account) lines.push(`  Account: ${s.account.name ?? s.account.id}${s.account.email ? ` <${s.account.email}>` : ''} (id ${s.account.id})`);
-  if (s.token) lines.push(`  Token:   ${s.token.kind}${s.token.expiresAt ? `, access token expires ${s.token.expiresAt}` : ''}`);
+  if (s.token) lines.push(`  Token:   ${TOKEN_WORDS[s.token.kind]}${s.token.expiresAt ? `; the access token ${Date.parse(s.token.expiresAt) > Date.now() ? 'expires' : 'expired'} at ${localTime(new Date(s.token.expiresAt))}` : ''}`);
   if (s.store) lines.push(`  Store:   ${s.store.backend} at ${s.store.location}${s.store.secure ? '' : ' (not encrypted: anyone who can read your files can read it)'}`);
   return lines.join('\n');
 }
@@ -275,67 +291,90 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
   const kind = flags.provider ?? saved?.provider;
   if (kind === 'box-jwt' || kind === 'box-developer-token') {
     const { linkServerProfile } = await import('./box.js');
-    line(io.stderr, `Linked: ${describe(await linkServerProfile(accounts, kind, flags, saved, io))}`);
+    line(io.stderr, linkedLine(await linkServerProfile(accounts, kind, flags, saved, io)));
     return EXIT.OK;
   }
   if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new UsageError('--settings, --user and --algorithm go with --provider box-jwt.');
   const settings = await linkSettings(accounts, flags, io.env);
   const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
+  const since = new Date();
   const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret });
-  line(io.stdout, started.url);
-  const { hasDisplay, readLine } = await terminal();
-  const browser = !flags['no-browser'] && hasDisplay(io.env) && (await io.openBrowser(started.url));
-  line(io.stderr, browser ? 'Your browser was opened at the address above: approve authtray there.' : 'Open the address above in your browser and approve authtray.');
-  line(
-    io.stderr,
-    started.mode === 'loopback'
-      ? `Waiting for the browser to come back to ${started.redirectUri}; or paste the address it shows here and press Enter:`
-      : started.redirectUri === null
-        ? 'Then paste the code the provider shows here and press Enter:'
-        : 'Then paste the whole address from the browser’s address bar (it may say the page cannot be reached) and press Enter:',
-  );
-  const input = readLine(io.stdin);
-  const pasted = input.line.then(async (text) => {
-    if (text === null) {
-      if (started.redirected) return started.redirected; // no input to read: wait for the browser
-      throw new UsageError(`No code was entered. The link stays open until ${started.expiresAt}: finish it with "authtray finish --profile ${flags.profile} CODE".`);
-    }
-    return accounts.finishLink(flags.profile, text, { clientSecret: secret });
-  });
-  pasted.catch(() => {}); // when the browser wins the race, a late paste error has no one to tell
+  const { hasDisplay } = await terminal();
+  const { waitForAnswer, WaitEnded } = await import('./wait.js');
+  let keepPending = false;
   try {
-    const status = await (started.redirected ? Promise.race([started.redirected, pasted]) : pasted);
-    line(io.stderr, `Linked: ${describe(status)}`);
+    line(io.stdout, started.url);
+    const browser = !flags['no-browser'] && hasDisplay(io.env) && (await io.openBrowser(started.url));
+    line(io.stderr, browser ? 'Your browser was opened at the address above: approve authtray there.' : 'Open the address above in your browser and approve authtray.');
+    const until = localTime(new Date(started.expiresAt));
+    line(
+      io.stderr,
+      started.mode === 'loopback'
+        ? `Waiting for the browser to come back to ${started.redirectUri} until ${until} (Ctrl-C cancels).\nIf it cannot, paste the address it shows (or the code) here and press Enter:`
+        : `Waiting until ${until} (Ctrl-C cancels).\n${
+            started.redirectUri === null
+              ? 'Then paste the code the provider shows here and press Enter:'
+              : 'Then paste the whole address from the browser’s address bar (it may say the page cannot be reached) and press Enter:'
+          }`,
+    );
+    const status = await waitForAnswer({ accounts, profile: flags.profile, io, expiresAt: new Date(started.expiresAt), redirected: started.redirected, clientSecret: secret, since });
+    line(io.stderr, linkedLine(status));
     return EXIT.OK;
+  } catch (err) {
+    if (!(err instanceof WaitEnded)) throw err;
+    keepPending = err.keepPending;
+    throw err.reason;
   } finally {
-    input.cancel();
-    accounts.cancelLink(flags.profile);
+    // However it ended, the listener closes; a link that was not made leaves nothing pending.
+    if (keepPending) accounts.cancelLink(flags.profile);
+    else await accounts.abandonLink(flags.profile).catch(() => accounts.cancelLink(flags.profile));
   }
 }
 
+/** "Linked: ..." without saying "linked" twice. */
+function linkedLine(status: ProfileStatus): string {
+  return `Linked: ${describe(status).replace(/^Profile "([^"]*)": linked /, 'profile "$1" ')}`;
+}
+
 async function finish(accounts: Accounts, profile: string, given: string | undefined, io: CliIO): Promise<number> {
-  let text = given;
-  if (text === undefined) {
-    line(io.stderr, 'Paste the code, or the whole address from the browser, and press Enter:');
-    const { readLine } = await terminal();
-    const input = readLine(io.stdin);
-    text = (await input.line) ?? '';
-    input.cancel();
-  }
   const settings = await accounts.pendingSettings(profile);
-  const status = await accounts.finishLink(profile, text, { clientSecret: await clientSecret(io, settings?.provider === 'box' || settings?.confidential === true) });
-  line(io.stderr, `Linked: ${describe(status)}`);
-  return EXIT.OK;
+  const secret = await clientSecret(io, settings?.provider === 'box' || settings?.confidential === true);
+  if (given !== undefined) {
+    line(io.stderr, linkedLine(await accounts.finishLink(profile, given, { clientSecret: secret })));
+    return EXIT.OK;
+  }
+  const pending = await accounts.pendingLink(profile);
+  if (!pending) throw (await import('../auth/flow.js')).noPendingAuthorization();
+  const { waitForAnswer, WaitEnded } = await import('./wait.js');
+  line(io.stderr, `Paste the code, or the whole address from the browser, and press Enter (until ${localTime(new Date(pending.expiresAt))}; Ctrl-C cancels):`);
+  try {
+    const status = await waitForAnswer({ accounts, profile, io, expiresAt: new Date(pending.expiresAt), redirected: null, clientSecret: secret, since: new Date() });
+    line(io.stderr, linkedLine(status));
+    return EXIT.OK;
+  } catch (err) {
+    throw err instanceof WaitEnded ? err.reason : err;
+  }
 }
 
 /** Entry point for bin/authtray.js. */
 export async function main(): Promise<void> {
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C ends at once
+    interrupt.abort();
+    // A command that waits on nothing interruptible (a store that does not answer) ends here too.
+    setTimeout(() => {
+      line(process.stderr, `authtray: ${new Interrupted().message}`);
+      process.exit(EXIT.INTERRUPTED);
+    }, 1000).unref();
+  });
   const code = await run(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     openBrowser: async (url) => (await terminal()).openSystemBrowser(url),
+    interrupt: interrupt.signal,
   });
   process.exitCode = code;
   // Everything is done and said. A keyring call that timed out may still be running inside the
