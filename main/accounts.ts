@@ -19,6 +19,7 @@ import { Backends, type ChosenBackend } from './store/backends.js';
 import type { KeyringOptions } from './store/keyring.js';
 import { isSharedStoreUrl, sharedStoreLocation } from './store/store-url.js';
 import { assertProfileName } from './store/profile-name.js';
+import { checkLinkTarget } from './store/writable.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
@@ -149,6 +150,8 @@ export class Accounts {
       throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
     }
     const chosen = await this.#backendForLink(profile);
+    // Before the address is shown: the store can take the record (nothing is pending yet).
+    await checkLinkTarget(chosen.store, profile);
     // Told before anything secret is written there (SECURITY.md, storage).
     if (chosen.fallbackWarning) this.#warn(chosen.fallbackWarning);
     this.cancelLink(profile);

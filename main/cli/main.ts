@@ -4,11 +4,14 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Accounts, type ProfileStatus } from '../accounts.js';
-import { AuthtrayError, UsageError, type ErrorCode } from '../errors.js';
+import { AuthtrayError, ConnectionFailedError, UsageError, type ErrorCode } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
+import { isSharedStoreUrl } from '../store/store-url.js';
+import { assertWritableDir, environmentProblem, isEnvironmentError } from '../store/writable.js';
 import type { ProviderKind, TokenKind } from '../store/types.js';
 import { Interrupted, localTime } from './text.js';
+import { CommandLineError, commandHelp, isCommand, USAGE, version, type CommandName } from './usage.js';
 import type { CliIO } from './io.js';
 
 /** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
@@ -37,26 +40,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   SESSION_CLOSED: EXIT.REJECTED,
 };
 
-export const USAGE = `Usage:
-  authtray link     [--profile NAME] --provider dropbox|box|oidc|sandbox [--client-id ID] [--issuer URL]
-                    [--scope SCOPE]... [--redirect paste|loopback] [--port N] [--no-browser]
-                    [--authorize-url URL] [--token-url URL] [--revoke-url URL] [--api-url URL]
-  authtray link     [--profile NAME] --provider box-jwt --settings FILE [--user ID] [--algorithm RS256|RS384|RS512] [--api-url URL]
-  authtray link     [--profile NAME] --provider box-developer-token [--client-id ID] [--api-url URL]
-  authtray finish   [--profile NAME] [CODE_OR_REDIRECT_URL]
-  authtray status   [--profile NAME] [--json]
-  authtray token    [--profile NAME] [--scope SCOPE... [--resource URL | --shared-link URL]]
-  authtray unlink   [--profile NAME]
-  authtray profiles [--json]
-  authtray store migrate [--profile NAME] --to keyring|plaintext
-
-Every command takes --store auto|keyring|plaintext|redis://…|memcached://… (default: AUTHTRAY_STORE,
-else auto): where a new link keeps its credentials. A linked profile stays in the store it was linked
-with until unlink. With a shared store, a host with no local profile finds it there.
-A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt;
-the passphrase of a Box JWT app's key from its settings file, AUTHTRAY_KEY_PASSPHRASE or a hidden prompt.
-AUTHTRAY_HOME sets where config and credentials live.
-Exit codes: 0 ok, 1 rejected / not linked, 2 provider unreachable, 3 credential store error, 64 bad usage.`;
+export { USAGE } from './usage.js';
 
 const profileOption = { profile: { type: 'string', default: 'default' }, store: { type: 'string' } } as const;
 const OPTIONS = {
@@ -92,8 +76,20 @@ function parse<C extends Command>(command: C, args: string[]) {
   try {
     return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: command === 'finish' });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+    // Node's messages end with a hint of their own ("To specify a positional argument ..."): one sentence is enough.
+    const first = (err as Error).message.split(/(?<=\.) /)[0]!;
+    throw new CommandLineError(first.endsWith('.') ? first : `${first}.`, command === 'store migrate' ? 'store' : command);
   }
+}
+
+const STORE_CHOICE = /^(auto|keyring|plaintext)$/;
+
+/** `--store` (else AUTHTRAY_STORE), checked by every command: a typo is exit 64, not a silent default. */
+function storeChoice(io: CliIO, given: string | undefined, command: CommandName): string | undefined {
+  const value = given ?? (io.env.AUTHTRAY_STORE || undefined);
+  if (value === undefined || STORE_CHOICE.test(value) || isSharedStoreUrl(value)) return value;
+  // Not echoed: a mistyped store URL may hold a password.
+  throw new CommandLineError(`${given !== undefined ? '--store' : 'AUTHTRAY_STORE'} must be auto, keyring, plaintext, redis://host:port or memcached://host:port.`, command);
 }
 
 const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
@@ -114,8 +110,12 @@ function openAccounts(io: CliIO, store: string | undefined): Accounts {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
   let accounts: Accounts | undefined;
-  const open = (store: string | undefined) => (accounts = openAccounts(io, store));
+  const open = (store: string | undefined) => (accounts = openAccounts(io, storeChoice(io, store, command as CommandName)));
   try {
+    if (isCommand(command) && rest.some((a) => a === '--help' || a === '-h')) {
+      line(io.stdout, commandHelp(command));
+      return EXIT.OK;
+    }
     switch (command) {
       case 'link': {
         const { values } = parse('link', rest);
@@ -151,21 +151,30 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         return EXIT.OK;
       }
       case 'store': {
-        if (rest[0] !== 'migrate') throw new UsageError(`Unknown command "store ${(rest[0] ?? '').slice(0, 40)}": did you mean "store migrate"?\n\n${USAGE}`);
+        if (rest[0] !== 'migrate') throw new CommandLineError(`Unknown command "store ${(rest[0] ?? '').slice(0, 40)}": did you mean "store migrate"?`, 'store');
         const { values } = parse('store migrate', rest.slice(1));
-        if (values.to !== 'keyring' && values.to !== 'plaintext') throw new UsageError('--to must be keyring or plaintext.');
+        if (values.to !== 'keyring' && values.to !== 'plaintext') throw new CommandLineError('--to must be keyring or plaintext.', 'store');
         const moved = await open(undefined).migrate(values.profile, values.to);
         line(io.stderr, `Moved the credentials of profile "${values.profile}" from ${moved.from.location} to ${moved.to.location}.`);
         return EXIT.OK;
       }
-      case undefined:
+      case '--version':
+      case '-V':
+        line(io.stdout, version());
+        return EXIT.OK;
       case 'help':
       case '--help':
-      case '-h':
-        line(command === undefined ? io.stderr : io.stdout, USAGE);
-        return command === undefined ? EXIT.USAGE : EXIT.OK;
+      case '-h': {
+        const topic = rest[0];
+        if (topic !== undefined && !isCommand(topic)) throw new CommandLineError(`There is no command "${topic.slice(0, 40)}".`);
+        line(io.stdout, topic === undefined ? USAGE : commandHelp(topic));
+        return EXIT.OK;
+      }
+      case undefined:
+        line(io.stderr, USAGE);
+        return EXIT.USAGE;
       default:
-        throw new UsageError(`Unknown command "${command.slice(0, 40)}".\n\n${USAGE}`);
+        throw new CommandLineError(`Unknown command "${command.slice(0, 40)}".`);
     }
   } catch (err) {
     return report(err, io);
@@ -185,6 +194,11 @@ function report(err: unknown, io: CliIO): number {
     line(io.stderr, `authtray: ${err.message}`);
     return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;
   }
+  // The machine's folders (AUTHTRAY_HOME unwritable, read-only, a file, a full disk): not a bug.
+  if (isEnvironmentError(err)) {
+    line(io.stderr, `authtray: ${environmentProblem(err)}`);
+    return EXIT.STORE;
+  }
   // Not one of ours: name it without dumping objects that might hold tokens.
   line(io.stderr, `authtray: unexpected ${err instanceof Error ? `${err.name}: ${err.message}` : 'failure'}. Please report this.`);
   return EXIT.INTERNAL;
@@ -195,7 +209,7 @@ const TOKEN_WORDS: Record<TokenKind, string> = {
   offline: 'renews itself',
   jwt: 'renews itself (server auth)',
   online: 'does not renew itself: link again when it expires',
-  developer: 'developer token: link again when it expires (60 minutes)',
+  developer: 'from the Box console: link again when it runs out (60 minutes)',
   legacy: 'does not expire',
 };
 
@@ -212,7 +226,7 @@ export function describe(s: ProfileStatus): string {
 function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${value.slice(0, 20)}".`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CommandLineError(`--port must be a number from 1 to 65535, not "${value.slice(0, 20)}".`, 'link');
   return port;
 }
 
@@ -222,7 +236,7 @@ type LinkFlags = ReturnType<typeof parse<'link'>>['values'];
 async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
   const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
   const redirect = flags.redirect as RedirectMode | undefined;
-  if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new UsageError('--redirect must be paste or loopback.');
+  if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new CommandLineError('--redirect must be paste or loopback.', 'link');
   const endpoints = {
     authorize: flags['authorize-url'],
     token: flags['token-url'],
@@ -232,7 +246,7 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   };
   const endpointsGiven = Object.values(endpoints).some((v) => v !== undefined);
   if (!flags.provider) {
-    if (!saved) throw new UsageError(`Profile "${flags.profile}" is new: say which provider with --provider dropbox|box|oidc|sandbox.`);
+    if (!saved) throw new CommandLineError(`Profile "${flags.profile}" is new: say which provider with --provider dropbox|box|oidc|sandbox.`, 'link');
     const changed = endpointsGiven || flags.issuer !== undefined;
     return {
       ...saved,
@@ -247,9 +261,9 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   }
   const sandbox = flags.provider === 'sandbox';
   const provider = (sandbox ? 'oidc' : flags.provider) as ProviderKind;
-  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new UsageError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`);
+  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new CommandLineError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`, 'link');
   const clientId = flags['client-id'] ?? (sandbox ? SANDBOX_CLIENT_ID : undefined);
-  if (!clientId) throw new UsageError(`--client-id is needed for ${provider}: the app key from your app registration.`);
+  if (!clientId) throw new CommandLineError(`--client-id is needed for ${provider}: ${provider === 'dropbox' ? 'the app key from the Dropbox App Console' : 'the client id from your app registration'}.`, 'link');
   return {
     provider,
     clientId,
@@ -279,13 +293,15 @@ async function clientSecret(io: CliIO, needed: boolean): Promise<string | undefi
 
 /** `token --scope ...`: a restricted token made from the profile's (RFC 8693); printed, not stored. */
 async function downscoped(accounts: Accounts, flags: ReturnType<typeof parse<'token'>>['values'], io: CliIO): Promise<number> {
-  if (!flags.scope?.length) throw new UsageError('--resource and --shared-link restrict a downscoped token: give --scope too (for Box: item_preview, item_read, ...).');
+  if (!flags.scope?.length) throw new CommandLineError('--resource and --shared-link restrict a downscoped token: give --scope too (for Box: item_preview, item_read, ...).', 'token');
   const restricted = await accounts.downscope(flags.profile, flags.scope.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean), { resource: flags.resource, sharedLink: flags['shared-link'] });
   line(io.stdout, restricted.accessToken);
   return EXIT.OK;
 }
 
 async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<number> {
+  // The home takes the config, the pending link and plain-text credentials: checked before anything is asked.
+  await assertWritableDir(accounts.home);
   // Box server auth and developer tokens link without a browser (cli/box.ts).
   const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
   const kind = flags.provider ?? saved?.provider;
@@ -294,11 +310,16 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
     line(io.stderr, linkedLine(await linkServerProfile(accounts, kind, flags, saved, io)));
     return EXIT.OK;
   }
-  if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new UsageError('--settings, --user and --algorithm go with --provider box-jwt.');
+  if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new CommandLineError('--settings, --user and --algorithm go with --provider box-jwt.', 'link');
   const settings = await linkSettings(accounts, flags, io.env);
   const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
   const since = new Date();
-  const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret });
+  const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret }).catch((err: unknown) => {
+    if (settings.sandbox && err instanceof AuthtrayError && err.code === 'CONNECTION_FAILED') {
+      throw new ConnectionFailedError(`The sandbox provider is not running at ${settings.issuer}: start it with \`npm run sandbox\` in another terminal, then link again.`);
+    }
+    throw err;
+  });
   const { hasDisplay } = await terminal();
   const { waitForAnswer, WaitEnded } = await import('./wait.js');
   let keepPending = false;
