@@ -20,6 +20,7 @@ import type { KeyringOptions } from './store/keyring.js';
 import { isSharedStoreUrl, sharedStoreLocation } from './store/store-url.js';
 import { assertProfileName } from './store/profile-name.js';
 import { checkLinkTarget } from './store/writable.js';
+import { entryProblem, revokeByHand } from './store/damaged.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh, serializeCredentialRecord } from './store/record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo, TokenKind } from './store/types.js';
 
@@ -60,6 +61,8 @@ export interface ProfileStatus {
   account: AccountInfo | null;
   token: { kind: TokenKind; expiresAt: string | null } | null;
   store: StoreInfo | null;
+  /** Only for a profile that cannot be used as it is (a damaged record or config entry): what is wrong and what to do. */
+  problem?: string;
 }
 
 export interface LinkOptions {
@@ -372,6 +375,7 @@ export class Accounts {
   async #profileConfig(profile: string): Promise<ProfileConfig> {
     const config = await this.#findProfile(profile);
     if (!config) throw new NotLinkedError(profile);
+    this.#assertUsable(profile, config);
     return config;
   }
 
@@ -408,6 +412,7 @@ export class Accounts {
   /** The profile's status; reads the credential store (a locked keyring shows here). */
   async status(profile: string): Promise<ProfileStatus> {
     const config = await this.#findProfile(profile);
+    if (config) this.#assertUsable(profile, config);
     if (!config) {
       return { profile, provider: (await this.#pending.get(profile))?.settings.provider ?? 'none', linked: false, needsRelink: false, account: null, token: null, store: null };
     }
@@ -415,10 +420,27 @@ export class Accounts {
     return this.#statusOf(profile, config, record);
   }
 
-  /** Every configured profile's status, by name. */
+  /** Every configured profile's status, by name. A damaged one is shown as such and hides none of the others. */
   async profiles(): Promise<ProfileStatus[]> {
-    const names = Object.keys((await this.config.read()).profiles).sort();
-    return Promise.all(names.map((name) => this.status(name)));
+    const entries = (await this.config.read()).profiles;
+    return Promise.all(
+      Object.keys(entries)
+        .sort()
+        .map((name) =>
+          this.status(name).catch((err: unknown): ProfileStatus => {
+            if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
+            const entry = entries[name] as Partial<ProfileConfig> | undefined;
+            const provider = entry?.settings?.sandbox ? 'sandbox' : typeof entry?.settings?.provider === 'string' ? entry.settings.provider : 'unknown';
+            return { profile: name, provider, linked: false, needsRelink: false, account: entry?.account ?? null, token: null, store: null, problem: err.message };
+          }),
+        ),
+    );
+  }
+
+  /** A config entry that cannot be used is a store error that says how to recover, not a crash. */
+  #assertUsable(profile: string, config: ProfileConfig): void {
+    const problem = entryProblem(config);
+    if (problem) throw new CredentialStoreError(`The entry of profile "${profile}" in ${this.config.path} is damaged (${problem}). Run: authtray unlink --profile ${profile}, then link it again.`);
   }
 
   /** The profile's token session: one per profile per service, however many callers ask at once. */
@@ -541,13 +563,36 @@ export class Accounts {
 
   /**
    * Revokes at the provider (best effort: a failure is a warning), then deletes the credentials and
-   * the profile, whatever happened. Only an unreadable store stops it, since it could not delete.
+   * the profile, whatever happened. A damaged record or config entry is forgotten all the same, with
+   * a warning saying where to revoke by hand. Only a keyring that cannot be used stops it before
+   * anything changes. If the credentials cannot be deleted, the profile is still forgotten (so
+   * nothing calls it linked or serves its token) and the error says what is left behind.
    */
   async unlink(profile: string): Promise<UnlinkResult> {
-    const config = await this.#profileConfig(profile);
-    const store = this.#backends.open(config.store.backend);
-    const record = await store.load(profile);
+    const config = await this.#findProfile(profile);
+    if (!config) throw new NotLinkedError(profile);
+    const damaged = entryProblem(config);
+    let store: CredentialStore | null = null;
+    try {
+      store = this.#backends.open(config.store.backend);
+    } catch {
+      // A damaged entry names no store authtray knows: there is nothing to delete.
+    }
     let warning: string | null = null;
+    const cannotRevoke = (why: string) => {
+      warning = `Could not revoke the grant at the provider: ${why}. Remove authtray's access by hand ${revokeByHand(damaged ? undefined : config.settings)}.`;
+      this.#warn(warning);
+    };
+    let record: CredentialRecord | null = null;
+    if (damaged || !store) cannotRevoke(`the entry of profile "${profile}" in ${this.config.path} is damaged (${damaged})`);
+    else {
+      try {
+        record = await store.load(profile);
+      } catch (err) {
+        if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
+        cannotRevoke(`its credentials could not be read (${err.message.split(/(?<=\.) /)[0]!.replace(/\.$/, '')})`);
+      }
+    }
     if (record) {
       try {
         const { resolveProvider } = await providers();
@@ -564,14 +609,27 @@ export class Accounts {
         this.#warn(warning);
       }
     }
-    await store.delete(profile);
+    const revoked = record !== null && warning === null;
+    let leftBehind: unknown = null;
+    try {
+      await store?.delete(profile);
+    } catch (err) {
+      leftBehind = err;
+    }
     await this.config.update((data) => {
       delete data.profiles[profile];
     });
     await this.#pending.delete(profile);
     this.#sessions.delete(profile);
     this.#changed(profile);
-    return { revoked: record !== null && warning === null, warning };
+    if (leftBehind) {
+      const why = leftBehind instanceof AuthtrayError ? leftBehind.message : 'unknown error';
+      throw new CredentialStoreError(
+        `${revoked ? 'The grant was revoked at the provider and the' : 'The'} profile "${profile}" is forgotten here, but its credentials could not be deleted from ${store!.info.location}: ${why}`,
+        { cause: leftBehind },
+      );
+    }
+    return { revoked, warning };
   }
 
   /**

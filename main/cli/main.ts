@@ -215,6 +215,7 @@ const TOKEN_WORDS: Record<TokenKind, string> = {
 
 /** A human summary of one profile. */
 export function describe(s: ProfileStatus): string {
+  if (s.problem) return `Profile "${s.profile}": damaged (${s.provider})\n  Problem: ${s.problem}`;
   if (!s.linked && !s.account) return `Profile "${s.profile}": not linked.`;
   const lines = [`Profile "${s.profile}": ${s.needsRelink ? 'needs relink' : s.linked ? 'linked' : 'credentials missing: link again'} (${s.provider})`];
   if (s.account) lines.push(`  Account: ${s.account.name ?? s.account.id}${s.account.email ? ` <${s.account.email}>` : ''} (id ${s.account.id})`);
