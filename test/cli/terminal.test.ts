@@ -1,6 +1,6 @@
 // `authtray link` as a person answers it at a real terminal (tmux): pasting in every mode, a stray
 // Enter, a typo, `finish` from another terminal, Ctrl-C at each prompt (the hidden one too), Ctrl-D.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
@@ -29,7 +29,7 @@ async function link(args: string[], extra: Record<string, string | undefined> = 
 /** The pending link's deadline as the person's clock shows it. */
 async function until(profile = 'default') {
   const pending = JSON.parse(await readFile(join(fx.home, 'pending', `${profile}.json`), 'utf8')) as { expiresAt: number };
-  return new Date(pending.expiresAt).toLocaleTimeString('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return untilOf(pending.expiresAt);
 }
 
 const pending = async () => readdir(join(fx.home, 'pending')).catch(() => []);
@@ -140,3 +140,51 @@ describe('Ctrl-C', () => {
     expect(await pending()).toEqual([]);
   });
 });
+
+describe('authtray finish at a terminal', () => {
+  /** A link started by a script (stdin closed): it stays pending for `finish`. */
+  async function startedByScript() {
+    const started = await runCli(['link', '--provider', 'sandbox', '--issuer', fx.sandbox.issuer, '--redirect', 'paste', '--no-browser'], cliEnv(fx.home, { TZ }));
+    expect(started.stderr.split('\n').at(-2)).toBe(`authtray: No code was entered. The link stays open until ${await until()}: finish it with "authtray finish --profile default CODE".`);
+    return started.stdout.trim();
+  }
+  const finish = async () => {
+    const t = await openTerminal([process.execPath, BIN, 'finish'], cliEnv(fx.home, { TZ }));
+    terminals.push(t);
+    await t.waitFor(`Paste the code, or the whole address from the browser, and press Enter (until ${await until()}; Ctrl-C cancels):`);
+    return t;
+  };
+
+  it('asks for the code; Ctrl-C leaves the link pending for another try, which links it', async () => {
+    const url = await startedByScript();
+    const first = await finish();
+    await first.press('Enter');
+    await first.waitFor(`Nothing was entered. Still waiting until ${await until()}: paste the code or the whole address, or press Ctrl-C to cancel.`);
+    await first.press('C-c');
+    expect(await first.exitCode()).toBe(130);
+    expect((await first.screen()).split('\n').at(-1)).toBe('authtray: Cancelled (Ctrl-C). Nothing was linked.');
+    expect(await pending()).toEqual(['default.json']);
+
+    const second = await finish();
+    const { redirectUrl } = await approve(url, { login: 'alice' });
+    await second.paste(redirectUrl);
+    await second.press('Enter');
+    expect(await second.exitCode()).toBe(0);
+    expect(await second.screen()).toContain(LINKED);
+  });
+
+  it('honours the link’s deadline', async () => {
+    await startedByScript();
+    const file = join(fx.home, 'pending', 'default.json');
+    const record = JSON.parse(await readFile(file, 'utf8')) as { expiresAt: number };
+    record.expiresAt = Date.now() + 2500;
+    await writeFile(file, JSON.stringify(record));
+    const t = await finish();
+    expect(await t.exitCode()).toBe(1);
+    expect((await t.screen()).split('\n').at(-1)).toBe(`authtray: The link attempt expired at ${untilOf(record.expiresAt)} (a link stays open 10 minutes). Start it again: authtray link --profile default`);
+  });
+});
+
+function untilOf(expiresAt: number) {
+  return new Date(expiresAt).toLocaleTimeString('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+}

@@ -40,7 +40,7 @@ describe('help and version', () => {
       }),
     );
     expect((await cli(['status', '-h'])).stdout).toBe(`${commandHelp('status')}\n`);
-    expect(commandHelp('status')).toMatch(/^Shows whether the profile is linked, to which account, and where its credentials are kept\.\n\nUsage:\n  authtray status   \[--profile NAME\] \[--json\]\n/);
+    expect(commandHelp('status')).toMatch(/^Shows whether the profile is linked, to which account, and where its credentials are kept\.\n\nUsage:\n {2}authtray status {3}\[--profile NAME\] \[--json\]\n/);
   });
 
   it('every flag the README lists is in the usage', async () => {
