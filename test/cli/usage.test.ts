@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../main/cli/main.js';
 import { COMMANDS, commandHelp } from '../../main/cli/usage.js';
 import { environmentProblem } from '../../main/store/writable.js';
 import { ROOT, cliEnv, runCli, tempHome } from '../support/cli.js';
@@ -52,6 +53,12 @@ describe('help and version', () => {
     expect(flags.size).toBeGreaterThan(20);
     for (const flag of flags) expect(usage, flag).toContain(flag);
   });
+});
+
+it('the README’s exit-code table lists every exit code the command has, and no other', async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const documented = [...readme.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));
+  expect(documented).toEqual(Object.values(EXIT).sort((a, b) => a - b));
 });
 
 describe('usage errors: one line and where to read more, exit 64', () => {
