@@ -131,7 +131,7 @@ export function waitForAnswer(options: WaitOptions): Promise<ProfileStatus> {
       if (done) return;
       // End of input: Ctrl-D on a terminal, or the end of a pipe.
       if (redirected) {
-        say(`No more input from the terminal: still waiting for the browser until ${until} (Ctrl-C cancels).`);
+        if (io.stdin.isTTY) say(`No more input from the terminal: still waiting for the browser until ${until} (Ctrl-C cancels).`);
       } else if (lastLineError) {
         fail(lastLineError);
       } else if (io.stdin.isTTY) {
