@@ -314,7 +314,6 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
   if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new CommandLineError('--settings, --user and --algorithm go with --provider box-jwt.', 'link');
   const settings = await linkSettings(accounts, flags, io.env);
   const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
-  const since = new Date();
   const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret }).catch((err: unknown) => {
     if (settings.sandbox && err instanceof AuthtrayError && err.code === 'CONNECTION_FAILED') {
       throw new ConnectionFailedError(`The sandbox provider is not running at ${settings.issuer}: start it with \`npm run sandbox\` in another terminal, then link again.`);
@@ -339,7 +338,7 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
               : 'Then paste the whole address from the browser’s address bar (it may say the page cannot be reached) and press Enter:'
           }`,
     );
-    const status = await waitForAnswer({ accounts, profile: flags.profile, io, expiresAt: new Date(started.expiresAt), redirected: started.redirected, clientSecret: secret, since });
+    const status = await waitForAnswer({ accounts, profile: flags.profile, io, expiresAt: new Date(started.expiresAt), redirected: started.redirected, clientSecret: secret });
     line(io.stderr, linkedLine(status));
     return EXIT.OK;
   } catch (err) {
@@ -370,7 +369,7 @@ async function finish(accounts: Accounts, profile: string, given: string | undef
   const { waitForAnswer, WaitEnded } = await import('./wait.js');
   line(io.stderr, `Paste the code, or the whole address from the browser, and press Enter (until ${localTime(new Date(pending.expiresAt))}; Ctrl-C cancels):`);
   try {
-    const status = await waitForAnswer({ accounts, profile, io, expiresAt: new Date(pending.expiresAt), redirected: null, clientSecret: secret, since: new Date() });
+    const status = await waitForAnswer({ accounts, profile, io, expiresAt: new Date(pending.expiresAt), redirected: null, clientSecret: secret });
     line(io.stderr, linkedLine(status));
     return EXIT.OK;
   } catch (err) {

@@ -25,8 +25,6 @@ export interface WaitOptions {
   /** Loopback: settles when the browser comes back (its own cancel is ignored: another answer won). */
   redirected: Promise<ProfileStatus> | null;
   clientSecret?: string | undefined;
-  /** A link finished elsewhere counts when the profile was linked at or after this moment. */
-  since: Date;
 }
 
 /** How the wait ended without a linked account; `keepPending` when the attempt stays usable for `finish`. */
@@ -50,6 +48,9 @@ export function waitForAnswer(options: WaitOptions): Promise<ProfileStatus> {
   let deadline: NodeJS.Timeout | undefined;
   let poll: NodeJS.Timeout | undefined;
 
+  // What the profile was before: a link made elsewhere shows as a different account or token.
+  const before = accounts.status(profile).then(fingerprint, () => null);
+
   return new Promise<ProfileStatus>((resolve, reject) => {
     const end = (then: () => void) => {
       if (done) return;
@@ -63,12 +64,12 @@ export function waitForAnswer(options: WaitOptions): Promise<ProfileStatus> {
     const succeed = (status: ProfileStatus) => end(() => resolve(status));
     const fail = (reason: unknown, keepPending = false) => end(() => reject(new WaitEnded(reason, keepPending)));
 
-    /** The pending link is gone: finished by another run (linked since we started), else cancelled there. */
+    /** The pending link is gone: finished by another run (a new link is there), else cancelled there. */
     const elsewhere = async (): Promise<boolean> => {
       if (done || (await accounts.pendingSettings(profile)) !== null) return false;
-      const linkedAt = (await accounts.config.read()).profiles[profile]?.linkedAt;
-      if (linkedAt !== undefined && Date.parse(linkedAt) >= options.since.getTime()) {
-        succeed(await accounts.status(profile));
+      const after = await accounts.status(profile).catch(() => null);
+      if (after?.linked && fingerprint(after) !== (await before)) {
+        succeed(after);
       } else {
         fail(new CancelledError(`The link was cancelled elsewhere. Start it again: authtray link --profile ${profile}`));
       }
@@ -142,6 +143,8 @@ export function waitForAnswer(options: WaitOptions): Promise<ProfileStatus> {
     })().catch(fail);
   });
 }
+
+const fingerprint = (s: ProfileStatus) => JSON.stringify([s.linked, s.account?.id, s.token?.expiresAt]);
 
 /** What was wrong with one pasted line, without telling the person to start again (the wait goes on). */
 function lineProblem(err: AuthtrayError): string {
