@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../main/cli/main.js';
 import { COMMANDS, commandHelp } from '../../main/cli/usage.js';
 import { environmentProblem } from '../../main/store/writable.js';
-import { ROOT, cliEnv, runCli, tempHome } from '../support/cli.js';
+import { ROOT, cliEnv, runCli, startCli, tempHome } from '../support/cli.js';
 
 let home: { dir: string; cleanup: () => Promise<void> };
 beforeEach(async () => void (home = await tempHome()));
@@ -122,4 +122,20 @@ describe('a home authtray cannot use is exit 3 with the path and what to do, bef
       stderr: `authtray: The sandbox provider is not running at ${issuer}: start it with \`npm run sandbox\` in another terminal, then link again.\n`,
     });
   });
+});
+
+it('Ctrl-C while a command waits on a store that does not answer: one line, exit 130', async () => {
+  // A "Redis" on loopback that takes the connection and never answers.
+  let connected!: () => void;
+  const reached = new Promise<void>((r) => (connected = r));
+  const silent = createServer(() => connected());
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const run = startCli(['status', '--store', `redis://127.0.0.1:${(silent.address() as { port: number }).port}`], cliEnv(home.dir));
+    await reached; // the command is waiting on the store now
+    run.child.kill('SIGINT');
+    expect(await run.result).toEqual({ code: 130, stdout: '', stderr: 'authtray: Cancelled (Ctrl-C).\n' });
+  } finally {
+    silent.close();
+  }
 });
