@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, session, shell, Tray } from 'electron';
-import { SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../cli/main.js';
+import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 import { startApp } from './lifecycle.js';
 
 // dist/app/main.js → the folder holding dist/ and assets/ (the project, or app.asar when packaged).
@@ -15,7 +15,7 @@ startApp(
     env: process.env,
     platform: process.platform,
     execPath: process.execPath,
-    sandbox: { issuer: process.env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER, clientId: SANDBOX_CLIENT_ID },
+    sandbox: { issuer: sandboxIssuer(process.env), clientId: SANDBOX_CLIENT_ID },
     paths: {
       entry,
       preload: join(root, 'dist', 'app', 'preload.cjs'),

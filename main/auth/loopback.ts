@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthtrayError, CancelledError, ErrorCodes } from '../errors.js';
-import { PENDING_TTL_MS } from './pending.js';
+import { PENDING_TTL_MS } from '../store/pending.js';
 
 export const LOOPBACK_PATH = '/callback';
 /** The listener waits as long as the pending link lasts: one deadline for every way back. */

@@ -9,19 +9,19 @@ import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
 import { isSharedStoreUrl } from '../store/store-url.js';
 import { assertWritableDir, environmentProblem, isEnvironmentError } from '../store/writable.js';
-import type { ProviderKind, TokenKind } from '../store/types.js';
+import type { TokenKind } from '../model.js';
 import { Interrupted, localTime } from './text.js';
 import { CommandLineError, commandHelp, isCommand, USAGE, version, type CommandName } from './usage.js';
+import { LinkRequestError, needsClientSecret, PROVIDER_CHOICES, settingsFor, type ProviderChoice } from '../link-request.js';
 import type { CliIO } from './io.js';
+import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 
 /** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
 const terminal = () => import('./io.js');
 
 export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, USAGE: 64, INTERNAL: 70, INTERRUPTED: 130 } as const;
 
-/** The local sandbox provider (`npm run sandbox`); `--issuer` or AUTHTRAY_SANDBOX_ISSUER moves it. */
-export const SANDBOX_ISSUER = 'http://127.0.0.1:7480';
-export const SANDBOX_CLIENT_ID = 'authtray-sandbox';
+export { SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../sandbox.js';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   USAGE: EXIT.USAGE,
@@ -235,7 +235,7 @@ type LinkFlags = ReturnType<typeof parse<'link'>>['values'];
 
 /** Settings from the flags, on top of the profile's saved ones when relinking without --provider. */
 async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
-  const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
+  const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
   const redirect = flags.redirect as RedirectMode | undefined;
   if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new CommandLineError('--redirect must be paste or loopback.', 'link');
   const endpoints = {
@@ -260,22 +260,28 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
       metadata: changed ? undefined : saved.metadata,
     };
   }
-  const sandbox = flags.provider === 'sandbox';
-  const provider = (sandbox ? 'oidc' : flags.provider) as ProviderKind;
-  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new CommandLineError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`, 'link');
-  const clientId = flags['client-id'] ?? (sandbox ? SANDBOX_CLIENT_ID : undefined);
-  if (!clientId) throw new CommandLineError(`--client-id is needed for ${provider}: ${provider === 'dropbox' ? 'the app key from the Dropbox App Console' : 'the client id from your app registration'}.`, 'link');
-  return {
-    provider,
-    clientId,
-    issuer: flags.issuer ?? (sandbox ? (env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER) : undefined),
-    scopes: flags.scope,
-    redirect,
-    port: parsePort(flags.port),
-    endpoints: endpointsGiven ? withoutUndefined(endpoints) : undefined,
-    confidential: provider === 'box' || (provider === 'oidc' && Boolean(env.AUTHTRAY_CLIENT_SECRET)) || undefined,
-    sandbox: sandbox || undefined,
-  };
+  const choice = flags.provider as ProviderChoice;
+  if (!PROVIDER_CHOICES.includes(choice)) throw new CommandLineError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`, 'link');
+  try {
+    return settingsFor(
+      {
+        provider: choice,
+        clientId: flags['client-id'],
+        issuer: flags.issuer,
+        secretGiven: Boolean(env.AUTHTRAY_CLIENT_SECRET),
+        scopes: flags.scope,
+        redirect,
+        port: parsePort(flags.port),
+        endpoints: endpointsGiven ? withoutUndefined(endpoints) : undefined,
+      },
+      { issuer: sandboxIssuer(env), clientId: SANDBOX_CLIENT_ID },
+    );
+  } catch (err) {
+    // The command names its flags.
+    if (err instanceof LinkRequestError && err.missing === 'clientId') throw new CommandLineError(`--client-id is needed for ${choice}: ${choice === 'dropbox' ? 'the app key from the Dropbox App Console' : 'the client id from your app registration'}.`, 'link');
+    if (err instanceof LinkRequestError && err.missing === 'issuer') throw new CommandLineError('An OpenID Connect profile needs --issuer (or --authorize-url and --token-url).', 'link');
+    throw err;
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
@@ -304,7 +310,7 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
   // The home takes the config, the pending link and plain-text credentials: checked before anything is asked.
   await assertWritableDir(accounts.home);
   // Box server auth and developer tokens link without a browser (cli/box.ts).
-  const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
+  const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
   const kind = flags.provider ?? saved?.provider;
   if (kind === 'box-jwt' || kind === 'box-developer-token') {
     const { linkServerProfile } = await import('./box.js');
@@ -313,7 +319,7 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
   }
   if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new CommandLineError('--settings, --user and --algorithm go with --provider box-jwt.', 'link');
   const settings = await linkSettings(accounts, flags, io.env);
-  const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
+  const secret = await clientSecret(io, needsClientSecret(settings));
   const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret }).catch((err: unknown) => {
     if (settings.sandbox && err instanceof AuthtrayError && err.code === 'CONNECTION_FAILED') {
       throw new ConnectionFailedError(`The sandbox provider is not running at ${settings.issuer}: start it with \`npm run sandbox\` in another terminal, then link again.`);
@@ -359,7 +365,7 @@ function linkedLine(status: ProfileStatus): string {
 
 async function finish(accounts: Accounts, profile: string, given: string | undefined, io: CliIO): Promise<number> {
   const settings = await accounts.pendingSettings(profile);
-  const secret = await clientSecret(io, settings?.provider === 'box' || settings?.confidential === true);
+  const secret = await clientSecret(io, needsClientSecret(settings));
   if (given !== undefined) {
     line(io.stderr, linkedLine(await accounts.finishLink(profile, given, { clientSecret: secret })));
     return EXIT.OK;

@@ -2,8 +2,7 @@
  * Damaged state, recoverable: a config entry that cannot be used as a profile, and where a person
  * revokes authtray's access by hand when authtray itself could not (no readable credentials).
  */
-import type { ProfileSettings } from '../auth/providers.js';
-import type { ProfileConfig } from './config.js';
+import type { ProfileConfig, ProfileSettings } from '../model.js';
 
 /** Why a config entry cannot be used as a profile, or null when it can. */
 export function entryProblem(entry: unknown): string | null {

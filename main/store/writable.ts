@@ -80,5 +80,5 @@ async function makeDir(dir: string): Promise<void> {
  */
 export async function checkLinkTarget(store: CredentialStore, profile: string): Promise<void> {
   if (store.info.backend === 'plaintext') return assertWritableDir(store.info.location);
-  if (store.info.backend !== 'keyring' && store.info.backend !== 'memory') await store.load(profile);
+  if (store.shared) await store.load(profile);
 }
