@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { ProfileSettings, RedirectMode } from '../model.js';
 import { assertProfileName, isProfileName } from './profile-name.js';
 import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from './atomic.js';
-import { parsePendingAuthorization } from './schemas.js';
 
 /** How long a link attempt stays open (SECURITY.md: about 10 minutes). */
 export const PENDING_TTL_MS = 10 * 60_000;
@@ -68,6 +67,8 @@ export class FilePendingStore implements PendingStore {
   async get(profile: string): Promise<PendingAuthorization | null> {
     const text = await readFileIfExists(this.#path(profile));
     if (text === null) return null;
+    // zod loads only here: `authtray token` never reads a pending link, and starts without it.
+    const { parsePendingAuthorization } = await import('./schemas.js');
     try {
       const value = parsePendingAuthorization(JSON.parse(text)) as PendingAuthorization | null;
       if (value?.profile !== profile) return null;
