@@ -3,6 +3,7 @@
  * the next step (maestral's habit), and the original `cause` where there is one. Messages never hold
  * a secret: build them from profile names, hosts and provider error codes only.
  */
+import { cleanMessage, providerText } from './sanitize.js';
 
 export const ErrorCodes = {
   /** Bad command-line usage or bad settings. */
@@ -19,7 +20,7 @@ export const ErrorCodes = {
   PROVIDER_ERROR: 'PROVIDER_ERROR',
   /** The provider rejected the authorization code (maestral's InvalidToken). */
   INVALID_TOKEN: 'INVALID_TOKEN',
-  /** The provider could not be reached, or answered with something that is not OAuth (maestral's ConnectionFailed). */
+  /** The provider could not be reached, timed out, or answered with a server error (5xx) (maestral's ConnectionFailed). */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   /** The profile has no credentials. */
   NOT_LINKED: 'NOT_LINKED',
@@ -37,13 +38,21 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** How a revocation that did not happen is said, by unlink and by a revoking close. */
+export const NO_REVOCATION_ENDPOINT = 'The provider has no revocation endpoint, so nothing was sent and the grant stays valid there';
+export const REMOVE_ACCESS = "remove access in the provider's account settings";
+
 /** Base class: `instanceof AuthtrayError` and a `code` from {@link ErrorCodes}. */
 export class AuthtrayError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The same message in the command's words (flags instead of settings), where they differ. */
+  readonly cliMessage: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; cliMessage?: string }) {
+    // Whatever a message quotes (a provider's words, a file's contents), no control character reaches a face.
+    super(cleanMessage(message), options);
     this.code = code;
     this.name = new.target.name;
+    this.cliMessage = options?.cliMessage === undefined ? undefined : cleanMessage(options.cliMessage);
   }
 }
 
@@ -80,15 +89,28 @@ export class NotApprovedError extends AuthtrayError {
   }
 }
 
-/** The provider redirected back with an error other than `access_denied`. */
+/** The provider redirected back with an error other than `access_denied`: its words, cleaned and bounded (sanitize.ts). */
 export class ProviderError extends AuthtrayError {
   readonly providerError: string;
   constructor(providerError: string, description: string | undefined) {
-    super(
-      ErrorCodes.PROVIDER_ERROR,
-      `The provider reported "${providerError}"${description ? `: ${description}` : ''}. Start the link again; if it persists, check the app registration.`,
-    );
-    this.providerError = providerError;
+    const code = providerText(providerError, 100) ?? 'unknown_error';
+    const said = providerText(description);
+    super(ErrorCodes.PROVIDER_ERROR, `The provider reported "${code}"${said ? `: ${said}` : ''}. Start the link again; if it persists, check the app registration.`);
+    this.providerError = code;
+  }
+}
+
+/**
+ * The provider answered, but not as asked: it refused (4xx, with `status` and its OAuth error if
+ * any), or its answer is not OAuth (HTML, an ID token for someone else). Not a connectivity problem.
+ */
+export class ProviderAnswerError extends AuthtrayError {
+  readonly status: number | null;
+  readonly oauthError: string | null;
+  constructor(message: string, options?: { cause?: unknown; cliMessage?: string; status?: number; oauthError?: string | null }) {
+    super(ErrorCodes.PROVIDER_ERROR, message, options);
+    this.status = options?.status ?? null;
+    this.oauthError = options?.oauthError ?? null;
   }
 }
 

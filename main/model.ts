@@ -50,6 +50,8 @@ export interface CredentialRecord {
   readonly accessToken: string;
   /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
   readonly expiresAt: number | null;
+  /** When the access token was received, in ms since the epoch: its lifetime sets when it is refreshed. Absent in older records. */
+  readonly issuedAt?: number | undefined;
   readonly refreshToken: string | null;
   readonly scopes: readonly string[];
   /** The client secret of a confidential client (Box, some OIDC clients); kept only here. */
@@ -90,6 +92,8 @@ export interface ServerMetadata {
   revocation_endpoint?: string | undefined;
   userinfo_endpoint?: string | undefined;
   authorization_response_iss_parameter_supported?: boolean | undefined;
+  /** The scopes the server says it has; null when it published none (undefined: cached before this was kept). */
+  scopes_supported?: string[] | null | undefined;
 }
 
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512'] as const;

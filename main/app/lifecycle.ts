@@ -3,14 +3,15 @@
  * IPC, and the change feed that rebuilds the menu and updates the window. Electron's objects come in
  * as arguments (main.ts passes the real ones), so tests drive all of it with small fakes.
  */
-import { join } from 'node:path';
-import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, Session, Shell, Tray } from 'electron';
+import { dirname, join } from 'node:path';
+import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, Protocol, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProfileView } from '../../preload/api.js';
 import { autostartCommand, loginItemAutostart, START_HIDDEN_FLAG, xdgAutostart, xdgAutostartDir, type Autostart } from './autostart.js';
 import { createIpcHandlers, registerIpc } from './ipc.js';
 import { denyAllPermissions, lockNavigation } from './security.js';
+import { APP_PAGE_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, appSchemeHandler } from './scheme.js';
 import { AppService } from './service.js';
 import { trayMenuTemplate, trayTooltip } from './tray.js';
 import { MainWindow } from './window.js';
@@ -29,6 +30,7 @@ export interface ElectronParts {
   clipboard: Pick<Clipboard, 'writeText'>;
   nativeImage: { createFromPath(path: string): NativeImage };
   defaultSession: () => Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
+  protocol: Pick<Protocol, 'registerSchemesAsPrivileged' | 'handle'>;
 }
 
 export interface AppPaths {
@@ -36,7 +38,7 @@ export interface AppPaths {
   entry: string;
   /** The bundled preload script (CommonJS: sandboxed preloads cannot load ES modules). */
   preload: string;
-  /** The built renderer's index.html. */
+  /** The built renderer's index.html: its folder is all that app:// serves. */
   page: string;
   /** The tray icon: a template image on macOS (named *Template.png), a colour one elsewhere. */
   trayIcon: string;
@@ -104,8 +106,11 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   app.on('window-all-closed', () => {});
   // Every web contents, ours or not, stays where it is and opens nothing.
   app.on('web-contents-created', (_event, contents) => lockNavigation(contents));
+  // The window's own scheme: privileges can only be given before ready.
+  electron.protocol.registerSchemesAsPrivileged([{ ...APP_SCHEME_PRIVILEGES, privileges: { ...APP_SCHEME_PRIVILEGES.privileges } }]);
 
   await app.whenReady();
+  electron.protocol.handle(APP_SCHEME, appSchemeHandler(dirname(options.paths.page)));
   if (options.platform === 'darwin') app.dock?.hide();
   denyAllPermissions(electron.defaultSession());
 
@@ -119,7 +124,7 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     openExternal: (url) => electron.shell.openExternal(url),
     copyText: (text) => electron.clipboard.writeText(text),
   });
-  const window = new MainWindow(electron.BrowserWindow, { preload: options.paths.preload, page: options.paths.page, isQuitting: () => quitting });
+  const window = new MainWindow(electron.BrowserWindow, { preload: options.paths.preload, page: APP_PAGE_URL, isQuitting: () => quitting });
   registerIpc(electron.ipcMain, createIpcHandlers(service), (contents) => window.owns(contents), () => window.pageUrl);
 
   const autostart = options.autostart ?? autostartFor(electron, options);

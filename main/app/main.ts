@@ -1,7 +1,7 @@
 // The Electron entry point (bundled to dist/app/main.js): the real Electron objects into startApp.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
 import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 import { startApp } from './lifecycle.js';
 
@@ -9,7 +9,7 @@ import { startApp } from './lifecycle.js';
 const entry = fileURLToPath(import.meta.url);
 const root = join(entry, '..', '..', '..');
 startApp(
-  { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, nativeImage, defaultSession: () => session.defaultSession },
+  { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, nativeImage, defaultSession: () => session.defaultSession, protocol },
   {
     argv: process.argv,
     env: process.env,

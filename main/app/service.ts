@@ -193,7 +193,7 @@ export class AppService {
   async unlink(profile: string): Promise<UnlinkView> {
     const result = await this.#accounts.unlink(profile);
     this.#errors.delete(profile);
-    return { revoked: result.revoked, warning: result.warning };
+    return { revoked: result.revoked, revocation: result.revocation, warning: result.warning };
   }
 
   /** Called with every profile after each change (coalesced); returns the unsubscribe function. */

@@ -42,7 +42,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
 
 export { USAGE } from './usage.js';
 
-const profileOption = { profile: { type: 'string', default: 'default' }, store: { type: 'string' } } as const;
+const common = { store: { type: 'string' }, verbose: { type: 'boolean', default: false } } as const;
+const profileOption = { profile: { type: 'string', default: 'default' }, ...common } as const;
 const OPTIONS = {
   link: {
     ...profileOption,
@@ -66,8 +67,8 @@ const OPTIONS = {
   status: { ...profileOption, json: { type: 'boolean', default: false } },
   token: { ...profileOption, scope: { type: 'string', multiple: true }, resource: { type: 'string' }, 'shared-link': { type: 'string' } },
   unlink: profileOption,
-  profiles: { json: { type: 'boolean', default: false }, store: { type: 'string' } },
-  'store migrate': { profile: { type: 'string', default: 'default' }, to: { type: 'string' } },
+  profiles: { json: { type: 'boolean', default: false }, ...common },
+  'store migrate': { ...profileOption, to: { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
 type Command = keyof typeof OPTIONS;
@@ -94,10 +95,14 @@ function storeChoice(io: CliIO, given: string | undefined, command: CommandName)
 
 const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
-/** The accounts service for one run: `--store` (else AUTHTRAY_STORE) chooses where new links go. */
-function openAccounts(io: CliIO, store: string | undefined): Accounts {
+/**
+ * The accounts service for one run: `--store` (else AUTHTRAY_STORE) chooses where new links go;
+ * `--verbose` (or AUTHTRAY_DEBUG=1) writes the protocol exchange, redacted, to standard error.
+ */
+function openAccounts(io: CliIO, store: string | undefined, verbose = false): Accounts {
   const timeout = Number(io.env.AUTHTRAY_KEYRING_TIMEOUT_MS);
   return new Accounts({
+    protocolLog: verbose || io.env.AUTHTRAY_DEBUG === '1' ? (l) => line(io.stderr, `authtray: ${l}`) : undefined,
     home: authtrayHome(io.env),
     store: store ?? (io.env.AUTHTRAY_STORE || undefined),
     env: io.env,
@@ -110,7 +115,8 @@ function openAccounts(io: CliIO, store: string | undefined): Accounts {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
   let accounts: Accounts | undefined;
-  const open = (store: string | undefined) => (accounts = openAccounts(io, storeChoice(io, store, command as CommandName)));
+  const verbose = argv.includes('--verbose');
+  const open = (store: string | undefined) => (accounts = openAccounts(io, storeChoice(io, store, command as CommandName), verbose));
   try {
     if (isCommand(command) && rest.some((a) => a === '--help' || a === '-h')) {
       line(io.stdout, commandHelp(command));
@@ -141,6 +147,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       case 'unlink': {
         const { values } = parse('unlink', rest);
         const result = await open(values.store).unlink(values.profile);
+        // "Revoked" only when the provider answered the revocation with success; otherwise the warning said why not.
         line(io.stderr, `Unlinked profile "${values.profile}"${result.revoked ? ' and revoked its access at the provider' : ''}.`);
         return EXIT.OK;
       }
@@ -191,7 +198,7 @@ function report(err: unknown, io: CliIO): number {
     return EXIT.INTERRUPTED;
   }
   if (err instanceof AuthtrayError) {
-    line(io.stderr, `authtray: ${err.message}`);
+    line(io.stderr, `authtray: ${err.cliMessage ?? err.message}`);
     return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;
   }
   // The machine's folders (AUTHTRAY_HOME unwritable, read-only, a file, a full disk): not a bug.

@@ -40,7 +40,9 @@ export type CommandName = keyof typeof COMMANDS;
 
 export const isCommand = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMANDS, name);
 
-const COMMON = `Every command but store migrate takes --store auto|keyring|plaintext|redis://…|memcached://… (default:
+const COMMON = `Every command takes --verbose (or set AUTHTRAY_DEBUG=1): print each request to the provider and its
+answer on standard error, with every secret, code, verifier, nonce and token redacted.
+Every command but store migrate takes --store auto|keyring|plaintext|redis://…|memcached://… (default:
 AUTHTRAY_STORE, else auto): where a new link keeps its credentials. A linked profile stays in the store
 it was linked with until unlink. With a shared store, a host with no local profile finds it there.`;
 

@@ -36,6 +36,7 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   field('tokenKind', (v) => KINDS.includes(v as TokenKind));
   field('accessToken', nonEmpty);
   field('expiresAt', (v) => v === null || (typeof v === 'number' && Number.isFinite(v)));
+  field('issuedAt', (v) => v === undefined || (typeof v === 'number' && Number.isFinite(v)));
   field('refreshToken', (v) => v === null || nonEmpty(v));
   field('scopes', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'));
   field('clientSecret', (v) => v === undefined || nonEmpty(v));
