@@ -244,7 +244,11 @@ describe('checks before the address, and damaged state', () => {
     await linkByLoopback();
     const expiresAt = new Date((await credentials()).expiresAt!);
     env = cliEnv(fx.home, { TZ: 'Asia/Kathmandu' });
-    const local = expiresAt.toLocaleTimeString('en-GB', { timeZone: 'Asia/Kathmandu', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    const zone = { timeZone: 'Asia/Kathmandu' } as const;
+    const day = (d: Date) => d.toLocaleDateString('en-CA', zone);
+    const time = expiresAt.toLocaleTimeString('en-GB', { ...zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    // The local date is shown only when the time is not today there.
+    const local = day(expiresAt) === day(new Date()) ? time : `${day(expiresAt)} ${time}`;
     const status = await cli(['status']);
     expect(status.stdout.split('\n').slice(0, 3)).toEqual([
       'Profile "default": linked (sandbox)',
