@@ -4,7 +4,7 @@
  * profiles.ts (the config, the backend kept until unlink, needs relink, status), linking.ts (links
  * in progress) and sessions.ts (sessions, tokens, downscoping, locks, revocation).
  */
-import { ErrorCodes } from './errors.js';
+import { AuthtrayError, CredentialStoreError, ErrorCodes, NotLinkedError } from './errors.js';
 import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
 import type { DeveloperTokenOptions } from './auth/developer-token.js';
 import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
@@ -167,10 +167,21 @@ export class Accounts {
     return Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, { linkedAt: p.linkedAt, needsRelink: p.needsRelink }]));
   }
 
-  /** Every configured profile's status, by name; the config is read once. */
+  /** Every configured profile's status, by name; the config is read once. A damaged one is shown as such and hides none of the others. */
   async profiles(): Promise<ProfileStatus[]> {
     const data = await this.#profiles.read();
-    return Promise.all(Object.keys(data.profiles).sort().map(async (name) => this.#profiles.status(name, data.profiles[name]!, async () => 'none')));
+    return Promise.all(
+      Object.keys(data.profiles)
+        .sort()
+        .map((name) =>
+          this.#profiles.status(name, data.profiles[name]!, async () => 'none').catch((err: unknown): ProfileStatus => {
+            if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
+            const entry = data.profiles[name] as Partial<ProfileConfig> | undefined;
+            const provider = entry?.settings?.sandbox ? 'sandbox' : typeof entry?.settings?.provider === 'string' ? entry.settings.provider : 'unknown';
+            return { profile: name, provider, linked: false, needsRelink: false, account: entry?.account ?? null, token: null, store: null, problem: err.message };
+          }),
+        ),
+    );
   }
 
   /** Every configured profile and link in progress, with its status: one config read, one pending list. */
@@ -223,16 +234,28 @@ export class Accounts {
 
   /**
    * Revokes at the provider (best effort: a failure is a warning), then deletes the credentials and
-   * the profile, whatever happened. Only an unreadable store stops it, since it could not delete.
+   * the profile, whatever happened. A damaged record or config entry is forgotten all the same, with
+   * a warning saying where to revoke by hand. Only a keyring that cannot be used stops it before
+   * anything changes. If the credentials cannot be deleted, the profile is still forgotten (so
+   * nothing calls it linked or serves its token) and the error says what is left behind.
    */
   async unlink(profile: string): Promise<UnlinkResult> {
-    const config = await this.#profiles.require(profile);
+    const config = await this.#profiles.find(profile);
+    if (!config) throw new NotLinkedError(profile);
     const { revocation, warning } = await this.#sessions.revoke(profile, config);
-    await this.#profiles.remove(profile, config);
+    const leftBehind = await this.#profiles.remove(profile, config);
     await this.#linking.pendingStore.delete(profile);
     this.#sessions.forget(profile);
     this.#changed(profile);
-    return { revoked: revocation === 'revoked', revocation, warning };
+    const revoked = revocation === 'revoked';
+    if (leftBehind) {
+      const why = leftBehind.error instanceof AuthtrayError ? leftBehind.error.message : 'unknown error';
+      throw new CredentialStoreError(
+        `${revoked ? 'The grant was revoked at the provider and the' : 'The'} profile "${profile}" is forgotten here, but its credentials could not be deleted from ${leftBehind.store.info.location}: ${why}`,
+        { cause: leftBehind.error },
+      );
+    }
+    return { revoked, revocation, warning };
   }
 
   /** Links a Box JWT app (server auth): no browser, two requests (token, account). Secrets go to the credential store only. */

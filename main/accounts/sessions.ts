@@ -3,8 +3,9 @@
  * lock), access tokens (a fresh stored one without loading any protocol code), downscoping, and
  * revocation on unlink.
  */
-import { AuthtrayError, ConnectionFailedError, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from '../errors.js';
-import type { CredentialRecord, ProfileConfig } from '../model.js';
+import { AuthtrayError, ConnectionFailedError, ErrorCodes, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from '../errors.js';
+import type { CredentialRecord, ProfileConfig, ProfileSettings } from '../model.js';
+import { entryProblem, revokeByHand } from '../store/damaged.js';
 import type { OAuthSession, TokenOptions } from '../auth/session.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../auth/tokens.js';
 import type { DownscopedToken, DownscopeOptions } from '../auth/token-exchange.js';
@@ -120,10 +121,24 @@ export class Sessions {
   /**
    * Revokes the grant at the provider, best effort: what happened is returned, and anything but a
    * revocation answered with success is also warned about (and returned) as the warning, never
-   * thrown. Only an unreadable store throws.
+   * thrown. A damaged entry or a record that cannot be read means nothing can be revoked: the
+   * warning says where to do it by hand. Only a keyring that cannot be used now throws.
    */
   async revoke(profile: string, config: ProfileConfig): Promise<{ revocation: RevocationResult; warning: string | null }> {
-    const record = await this.#profiles.store(config.store.backend).load(profile);
+    const cannotRevoke = (why: string, settings?: ProfileSettings) => {
+      const warning = `Could not revoke the grant at the provider: ${why}. Remove authtray's access by hand ${revokeByHand(settings)}.`;
+      this.#ctx.warn(warning);
+      return { revocation: 'none' as const, warning };
+    };
+    const damaged = entryProblem(config);
+    if (damaged) return cannotRevoke(`the entry of profile "${profile}" in ${this.#profiles.configPath} is damaged (${damaged})`);
+    let record: CredentialRecord | null;
+    try {
+      record = await this.#profiles.store(config.store.backend).load(profile);
+    } catch (err) {
+      if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
+      return cannotRevoke(`its credentials could not be read (${err.message.split(/(?<=\.) /)[0]!.replace(/\.$/, '')})`, config.settings);
+    }
     if (!record) return { revocation: 'none', warning: null };
     const { revocation, warning } = await this.#revoke(profile, config, record);
     if (warning) this.#ctx.warn(warning);
