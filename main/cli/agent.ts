@@ -58,9 +58,8 @@ export async function agentCommand(args: string[], io: CliIO, open: (store: stri
 }
 
 /**
- * SIGTERM / SIGINT stop the agent. The handlers stay until it has stopped: the start-up lock's
- * signal-exit re-raises a signal that no other handler is listening for, which would kill the
- * agent before it removed its socket and token files.
+ * SIGTERM / SIGINT stop the agent. The handlers stay until it has stopped, so that a second
+ * signal during shutdown does not kill the agent before it removed its socket and token files.
  */
 function signals(): { stopped: Promise<void>; release(): void } {
   let stop = () => {};
