@@ -327,6 +327,7 @@ export class Accounts {
       accessToken: tokens.access_token,
       expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
       refreshToken: tokens.refresh_token ?? null,
+      issuedAt: now,
       scopes: tokens.scope ? tokens.scope.split(' ') : (pending.settings.scopes ?? []),
       ...(provider.needsClientSecret ? { clientSecret: secret } : {}),
     };

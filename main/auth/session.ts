@@ -111,17 +111,33 @@ export class OAuthSession implements AsyncDisposable {
     return this.#inflight ?? this.#singleFlight(true, rejectedToken ?? this.#record?.accessToken);
   }
 
-  #singleFlight(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
+  /**
+   * Keep-alive: uses the refresh token now unless the stored record was issued after `issuedAfter`
+   * (a program renewed it meanwhile: then no request). Same single flight and lock as every refresh.
+   * Returns the record and whether this call renewed it.
+   */
+  async renewUnlessIssuedAfter(issuedAfter: number): Promise<{ record: CredentialRecord; renewed: boolean }> {
+    this.#assertOpen();
+    await this.#inflight?.catch(() => {});
+    let renewed = false;
+    const record = await this.#singleFlight(true, undefined, (stored) => {
+      renewed = (stored.issuedAt ?? 0) <= issuedAfter;
+      return !renewed;
+    });
+    return { record, renewed };
+  }
+
+  #singleFlight(force: boolean, rejected: string | undefined, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
     const run = this.#options.lock ?? processLocalLock;
     this.#inflight = run
-      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected))
+      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected, keep))
       .finally(() => {
         this.#inflight = null;
       });
     return this.#inflight;
   }
 
-  async #loadOrRefresh(force: boolean, rejected: string | undefined): Promise<CredentialRecord> {
+  async #loadOrRefresh(force: boolean, rejected: string | undefined, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
     // Read again under the lock: another process may have refreshed already.
     let stored = await this.#options.store.load(this.profile);
     if (this.#unsaved) {
@@ -140,6 +156,7 @@ export class OAuthSession implements AsyncDisposable {
       this.#record = stored;
       if (!force && isFresh(stored, now, this.#margin)) return stored;
       if (force && rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
+      if (keep?.(stored)) return stored;
     }
     let updated: CredentialRecord;
     if (this.#options.renew) {
@@ -205,6 +222,7 @@ export class OAuthSession implements AsyncDisposable {
       expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
       // Rotating providers (Box, oidc-provider) send a new one; the old is then already spent.
       refreshToken: tokens.refresh_token ?? stored.refreshToken,
+      issuedAt: now,
       scopes: tokens.scope ? tokens.scope.split(' ') : stored.scopes,
     };
   }

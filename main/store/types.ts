@@ -43,6 +43,11 @@ export interface CredentialRecord {
   /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
   readonly expiresAt: number | null;
   readonly refreshToken: string | null;
+  /**
+   * When the provider last answered with these tokens (link or refresh), in ms since the epoch: the
+   * refresh token was last used then, which is what an idle lifetime counts from (keep-alive).
+   */
+  readonly issuedAt?: number | undefined;
   readonly scopes: readonly string[];
   /** The client secret of a confidential client (Box, some OIDC clients); kept only here. */
   readonly clientSecret?: string | undefined;
