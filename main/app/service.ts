@@ -9,7 +9,10 @@ import { defaultAuthDeps } from '../auth/deps.js';
 import type { ProfileSettings } from '../auth/providers.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import type { ProfileConfig } from '../store/config.js';
-import type { ApiError, AppInfo, LinkRequest, PendingLinkView, ProfileView, UnlinkView } from '../../preload/api.js';
+import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
+import { healthOfError } from '../health/health.js';
+import type { LinkWatch } from '../health/watch.js';
+import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import { isAllowedExternalUrl } from './security.js';
 
 export interface AppServiceOptions {
@@ -24,6 +27,10 @@ export interface AppServiceOptions {
   allowLoopbackHttp: boolean;
   /** Coalesces bursts of changes into one update (ms). */
   changeDelayMs?: number;
+  /** The watch over the links: what it found (a provider out of reach) shows in the views, and its changes update them. */
+  watch?: Pick<LinkWatch, 'healthOf' | 'onChange'> | undefined;
+  /** The app's settings (electron-store); without them the defaults, unchangeable (tests of other things). */
+  settings?: AppSettings | undefined;
 }
 
 /** A message that never carries anything but our own words: unknown errors are not described. */
@@ -46,7 +53,8 @@ export class AppService {
   constructor(options: AppServiceOptions) {
     this.#options = options;
     this.#accounts = options.accounts;
-    this.#unsubscribe = this.#accounts.onStatusChanged(() => this.#schedule());
+    const unsubscribe = [this.#accounts.onStatusChanged(() => this.#schedule()), options.watch?.onChange(() => this.#schedule())];
+    this.#unsubscribe = () => unsubscribe.forEach((u) => u?.());
   }
 
   /** What the window needs to know before the first link. */
@@ -82,8 +90,11 @@ export class AppService {
     };
     try {
       const status = await this.#accounts.status(profile);
+      const watched = this.#options.watch?.healthOf(profile);
+      const health = status.needsRelink ? 'needs-relink' : !status.linked ? null : watched === 'provider-unreachable' ? watched : 'linked';
       return {
         ...base,
+        health,
         linked: status.linked,
         needsRelink: status.needsRelink,
         account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email },
@@ -100,6 +111,7 @@ export class AppService {
         token: null,
         store: null,
         error: toApiError(err),
+        health: config?.needsRelink ? 'needs-relink' : healthOfError(err),
       };
     }
   }
@@ -144,6 +156,8 @@ export class AppService {
     if (needsSecret(settings) && !request.clientSecret) throw new UsageError('This client needs its client secret: enter it in the form.');
     this.#errors.delete(request.profile);
     const started = await this.#accounts.startLink(request.profile, settings, { clientSecret: request.clientSecret });
+    // The form's choice, for next time: provider, client id, issuer; the secret is not taken.
+    if (request.provider) this.#options.settings?.rememberLinkForm({ provider: request.provider, clientId: request.clientId, issuer: request.issuer });
     started.redirected?.catch((err: unknown) => {
       // Cancelled means the user cancelled, finished by pasting, or started again: nothing to report.
       if (err instanceof AuthtrayError && err.code === ErrorCodes.CANCELLED) return;
@@ -208,6 +222,17 @@ export class AppService {
     const result = await this.#accounts.unlink(profile);
     this.#errors.delete(profile);
     return { revoked: result.revoked, warning: result.warning };
+  }
+
+  /** The app's settings, for the Settings view and the link form. */
+  async settings(): Promise<AppSettingsView> {
+    const { window: _window, ...view } = SETTINGS_DEFAULTS;
+    return this.#options.settings?.view() ?? view;
+  }
+
+  async updateSettings(update: SettingsUpdate): Promise<AppSettingsView> {
+    if (!this.#options.settings) throw new BadStateError('Settings cannot be changed in this run of authtray.');
+    return this.#options.settings.update(update);
   }
 
   /** Called with every profile after each change (coalesced); returns the unsubscribe function. */

@@ -12,29 +12,10 @@ import { idleRefreshLifetime, type ProfileSettings } from '../auth/providers.js'
 import { AuthtrayError, ErrorCodes } from '../errors.js';
 import { isFresh } from '../store/record.js';
 import type { CredentialRecord } from '../store/types.js';
+import { healthOfError, NEEDS_PERSON, type LinkHealth } from './health.js';
 import { issuedAtOf, renewalDue, timerDelay } from './keepalive.js';
 
-export type LinkHealth = 'linked' | 'needs-relink' | 'keyring-locked' | 'store-unreachable' | 'provider-unreachable';
-
-/** States only the person can fix: the tray shows its attention icon while any link is in one. */
-export const NEEDS_PERSON: ReadonlySet<LinkHealth> = new Set<LinkHealth>(['needs-relink', 'keyring-locked', 'store-unreachable']);
-
-/** The health an error means, or null when it says nothing about the link (not linked any more, a bug). */
-export function healthOfError(err: unknown): LinkHealth | null {
-  if (!(err instanceof AuthtrayError)) return null;
-  switch (err.code) {
-    case ErrorCodes.NEEDS_RELINK:
-      return 'needs-relink';
-    case ErrorCodes.KEYRING_ACCESS:
-      return 'keyring-locked';
-    case ErrorCodes.STORE_ERROR:
-      return 'store-unreachable';
-    case ErrorCodes.CONNECTION_FAILED:
-      return 'provider-unreachable';
-    default:
-      return null;
-  }
-}
+export { healthOfError, NEEDS_PERSON, type LinkHealth } from './health.js';
 
 export interface Clock {
   now(): number;

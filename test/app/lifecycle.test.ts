@@ -22,7 +22,7 @@ function options(extra: Partial<StartOptions> = {}): StartOptions {
     env: { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg') },
     platform: 'linux',
     execPath: '/opt/authtray/authtray',
-    paths: { entry: '/opt/authtray/dist/app/main.js', preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, trayIcon: '/opt/authtray/assets/tray/tray.png' },
+    paths: { entry: '/opt/authtray/dist/app/main.js', preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, trayIcon: '/opt/authtray/assets/tray/tray.png', trayAttentionIcon: '/opt/authtray/assets/tray/trayAttention.png' },
     sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
     accounts: new Accounts({ home: fx.home, store: 'plaintext' }),
     ...extra,
@@ -71,7 +71,7 @@ describe('start-up', () => {
     expect(win.loaded).toBe(PAGE);
     expect(win.visible).toBe(true);
     expect(fake.trays[0]!.image).toEqual({ path: '/opt/authtray/assets/tray/tray.png' });
-    expect(fake.trays[0]!.menu.map((i) => i.label ?? '---')).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', '---', 'Start at login', '---', 'Quit']);
+    expect(fake.trays[0]!.menu.map((i) => i.label ?? '---')).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', 'Settings…', '---', 'Start at login', '---', 'Show log', 'Quit']);
     expect(fake.trays[0]!.tooltip).toBe('authtray: no account linked');
     const answers: boolean[] = [];
     fake.session.requestHandler!({}, 'media', (granted) => answers.push(granted), {});

@@ -74,6 +74,13 @@ export class FakeBrowserWindow extends EventEmitter {
   isDestroyed() {
     return this.destroyed;
   }
+  isVisible() {
+    return this.visible;
+  }
+  bounds = { x: 10, y: 20, width: 0, height: 0 };
+  getBounds() {
+    return { ...this.bounds, width: this.bounds.width || (this.options.width ?? 0), height: this.bounds.height || (this.options.height ?? 0) };
+  }
   /** The page loaded and was painted: what Electron reports after `loadFile`. */
   pageReady(url: string) {
     this.webContents.finishLoad(url);
@@ -95,7 +102,7 @@ export class FakeTray extends EventEmitter {
   static readonly created: FakeTray[] = [];
   menu: MenuItemConstructorOptions[] = [];
   tooltip = '';
-  constructor(readonly image: unknown) {
+  constructor(public image: unknown) {
     super();
     FakeTray.created.push(this);
   }
@@ -104,6 +111,9 @@ export class FakeTray extends EventEmitter {
   }
   setToolTip(text: string) {
     this.tooltip = text;
+  }
+  setImage(image: unknown) {
+    this.image = image;
   }
   /** The label → item map of the current menu. */
   item(label: string): MenuItemConstructorOptions {
@@ -124,6 +134,20 @@ export class FakeSession {
   }
 }
 
+/** A desktop notification as the app made it; `click()` plays the person clicking it. */
+export class FakeNotification extends EventEmitter {
+  static readonly shown: FakeNotification[] = [];
+  constructor(readonly options: { title: string; body: string }) {
+    super();
+  }
+  show() {
+    FakeNotification.shown.push(this);
+  }
+  click() {
+    this.emit('click');
+  }
+}
+
 export interface FakeElectron {
   parts: ElectronParts;
   app: EventEmitter & {
@@ -140,11 +164,20 @@ export interface FakeElectron {
   clipboard: string[];
   windows: FakeBrowserWindow[];
   trays: FakeTray[];
+  notifications: FakeNotification[];
+  /** Plays the OS: `resume` after sleep, `unlock-screen`. */
+  powerMonitor: EventEmitter;
+  /** What `shell.openPath` was asked to open (Show log). */
+  openedPaths: string[];
 }
 
 export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } = {}): FakeElectron {
   FakeBrowserWindow.created.length = 0;
   FakeTray.created.length = 0;
+  FakeNotification.shown.length = 0;
+  const powerMonitor = new EventEmitter();
+  const openedPaths: string[] = [];
+  const paths: Record<string, string> = {};
   const app = Object.assign(new EventEmitter(), {
     quitCalls: 0,
     lock: options.lock ?? true,
@@ -167,7 +200,10 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
       if (name !== 'userData') throw new Error(`unexpected setPath(${name})`);
       app.paths.userData = path;
       app.paths.beforeLock = !app.locked;
+      paths.userData = path;
     },
+    getPath: (name: string) => (name === 'logs' ? `${paths.userData}/logs` : paths[name]!),
+    getVersion: () => '0.1.0',
     quit: () => {
       app.quitCalls++;
       app.emit('before-quit');
@@ -192,10 +228,12 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
     Tray: FakeTray,
     Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
     ipcMain: { handle: (channel: string, handler: Handler) => void handlers.set(channel, handler) },
-    shell: { openExternal: async (url: string) => void opened.push(url) },
+    shell: { openExternal: async (url: string) => void opened.push(url), openPath: async (path: string) => (openedPaths.push(path), '') },
+    Notification: FakeNotification,
+    powerMonitor,
     clipboard: { writeText: (text: string) => void clipboard.push(text) },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
     defaultSession: () => session,
   } as unknown as ElectronParts;
-  return { parts, app, handlers, session, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created };
+  return { parts, app, handlers, session, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created, notifications: FakeNotification.shown, powerMonitor, openedPaths };
 }
