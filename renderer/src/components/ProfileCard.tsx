@@ -94,7 +94,7 @@ export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnli
       <>
         <div className="notice warn" role="note">
           <p className="notice-title">{providerLabel(view.provider)} could not be reached</p>
-          <p>authtray tried to renew this link and got no answer, so it tries again when the network is back. The link itself is fine; nothing needs doing unless this stays.</p>
+          <p>authtray got no answer when it checked this link, after several tries. It checks again on its own, and when your computer wakes; if this stays, check your connection.</p>
         </div>
         <AccountDetails view={view} onUnlink={unlink} confirmRequested={unlinkRequested} />
       </>

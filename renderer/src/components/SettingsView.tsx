@@ -31,6 +31,8 @@ export function SettingsView({ api, onClose, focusOnMount = false }: SettingsVie
   }, [focusOnMount]);
 
   async function change(update: SettingsUpdate) {
+    // The checkbox keeps its focus while saving (a disabled one would lose it): a second change waits its turn.
+    if (busy) return;
     setBusy(true);
     const result = await api.updateSettings(update);
     setBusy(false);
@@ -41,7 +43,7 @@ export function SettingsView({ api, onClose, focusOnMount = false }: SettingsVie
   }
 
   return (
-    <section className="card settings" aria-labelledby={`${id}-title`}>
+    <section className="card settings" aria-labelledby={`${id}-title`} aria-busy={busy}>
       <h2 id={`${id}-title`} ref={headingRef} tabIndex={-1}>
         Settings
       </h2>
@@ -53,7 +55,6 @@ export function SettingsView({ api, onClose, focusOnMount = false }: SettingsVie
               type="checkbox"
               id={`${id}-${key}`}
               checked={settings[key]}
-              disabled={busy}
               aria-describedby={`${id}-${key}-hint`}
               onChange={(event) => void change({ [key]: event.target.checked })}
             />
