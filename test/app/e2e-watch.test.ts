@@ -67,7 +67,7 @@ describe('the watch, seen in the window', { timeout: 60_000 }, () => {
     await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Settings');
     await page.keyboard.press('Tab');
     const notifications = page.getByRole('checkbox', { name: 'Notifications' });
-    await expect(notifications.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(page.evaluate("document.activeElement === document.querySelector('input[type=checkbox]')")).resolves.toBe(true);
     await page.keyboard.press('Space');
     await waitFor(async () => !(await notifications.isChecked()), 'the checkbox to follow');
     const file = JSON.parse(await readFile(join(home, 'electron', 'settings.json'), 'utf8'));
