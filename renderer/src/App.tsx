@@ -98,16 +98,9 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   const formProfile = form?.profile ?? (list.length === 0 ? 'default' : null);
   return (
     <main className="app" aria-busy={loading}>
-      <header className="app-header header-row">
-        <div>
-          <h1>authtray</h1>
-          <p className="subtitle">Your linked cloud-storage accounts</p>
-        </div>
-        {!settingsOpen && (
-          <button type="button" onClick={() => setSettingsOpen({ asked: true })}>
-            Settings
-          </button>
-        )}
+      <header className="app-header">
+        <h1>authtray</h1>
+        <p className="subtitle">Your linked cloud-storage accounts</p>
       </header>
       {settingsOpen && <SettingsView api={api} focusOnMount={settingsOpen.asked} onClose={() => setSettingsOpen(null)} />}
       {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load()} onDismiss={() => setLoadError(null)} />}
@@ -155,6 +148,13 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
         </div>
       )}
       {profiles === null && !loadError && <p className="hint" role="status">Loading…</p>}
+      {!settingsOpen && (
+        <footer className="actions add">
+          <button type="button" className="quiet" onClick={() => setSettingsOpen({ asked: true })}>
+            Settings
+          </button>
+        </footer>
+      )}
     </main>
   );
 }
