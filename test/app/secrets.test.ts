@@ -5,40 +5,34 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { Accounts } from '../../main/accounts.js';
 import { startApp } from '../../main/app/lifecycle.js';
 import { openAppLog } from '../../main/log/app-log.js';
 import { AppSettings, settingsStoreOptions, type AppSettingsData } from '../../main/settings/app-settings.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { Result } from '../../preload/api.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
-import { fakeElectron } from '../support/electron-fakes.js';
-import { revokeAtProvider, storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
+import { APP_PAGE as PAGE, appStartOptions, fakeElectron } from '../support/electron-fakes.js';
+import { storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
 
 vi.mock('electron', async () => await import('../support/electron-stub/electron.js'));
 const { default: ElectronStore } = await import('electron-store');
 
 const fx = useSandbox();
-const PAGE = '/opt/authtray/dist/renderer/index.html';
 const client = SANDBOX_CLIENTS.confidential;
 
 describe('the log and the settings file', () => {
   it('hold no token, code, verifier or client secret after a link, a refresh, a failure and an unlink', async () => {
     const fake = fakeElectron();
     const logDir = join(fx.elsewhere, 'logs');
-    const app = (await startApp(fake.parts, {
-      argv: ['/opt/authtray/authtray'],
-      env: { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg') },
-      platform: 'linux',
-      execPath: '/opt/authtray/authtray',
-      paths: { entry: '/x/main.js', preload: '/x/preload.cjs', page: PAGE, trayIcon: '/x/tray.png', trayAttentionIcon: '/x/trayAttention.png' },
-      sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-      accounts: new Accounts({ home: fx.home, store: 'plaintext' }),
-      openSettings: () => new AppSettings(new ElectronStore<AppSettingsData>(settingsStoreOptions(fx.elsewhere, '0.1.0'))),
-      openLog: () => openAppLog(logDir),
-      watch: { idleLifetime: () => 2000, retryDelaysMs: [50] },
-    }))!;
+    const app = (await startApp(
+      fake.parts,
+      appStartOptions(fx.home, fx.sandbox.issuer, {
+        openSettings: () => new AppSettings(new ElectronStore<AppSettingsData>(settingsStoreOptions(fx.elsewhere, '0.1.0'))),
+        openLog: () => openAppLog(logDir),
+        watch: { idleLifetime: () => 2000, retryDelaysMs: [50] },
+      }),
+    ))!;
     try {
       fake.windows[0]!.pageReady(pathToFileURL(PAGE).href);
       const contents = fake.windows[0]!.webContents;
@@ -91,7 +85,6 @@ describe('the log and the settings file', () => {
         expect(log.includes(secret), `a secret (${secret.slice(0, 4)}…) in the log`).toBe(false);
         expect(settingsFile.includes(secret), `a secret (${secret.slice(0, 4)}…) in the settings file`).toBe(false);
       }
-      void revokeAtProvider;
     } finally {
       app.watch.stop();
     }

@@ -7,17 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Accounts } from '../../main/accounts.js';
 import { startApp, type RunningApp, type StartOptions } from '../../main/app/lifecycle.js';
 import { AppSettings, memorySettings } from '../../main/settings/app-settings.js';
 import type { Result } from '../../preload/api.js';
-import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
-import { fakeElectron, type FakeElectron } from '../support/electron-fakes.js';
+import { APP_PAGE as PAGE, appStartOptions, fakeElectron, type FakeElectron } from '../support/electron-fakes.js';
 import { revokeAtProvider, storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
 
 const fx = useSandbox();
-const PAGE = '/opt/authtray/dist/renderer/index.html';
 const ICONS = { trayIcon: '/opt/authtray/assets/tray/tray.png', trayAttentionIcon: '/opt/authtray/assets/tray/trayAttention.png' };
 const running: RunningApp[] = [];
 afterEach(() => {
@@ -25,18 +22,11 @@ afterEach(() => {
 });
 
 async function start(fake: FakeElectron, extra: Partial<StartOptions> = {}) {
-  const app = await startApp(fake.parts, {
-    argv: ['/opt/authtray/authtray'],
-    env: { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg') },
-    platform: 'linux',
-    execPath: '/opt/authtray/authtray',
-    paths: { entry: '/opt/authtray/dist/app/main.js', preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, ...ICONS },
-    sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-    accounts: new Accounts({ home: fx.home, store: 'plaintext' }),
+  const app = await startApp(
+    fake.parts,
     // A rule of 1.6 s for the sandbox: the keep-alive renews 1.2 s after each issue.
-    watch: { idleLifetime: () => 1600, retryDelaysMs: [50] },
-    ...extra,
-  });
+    appStartOptions(fx.home, fx.sandbox.issuer, { watch: { idleLifetime: () => 1600, retryDelaysMs: [50] }, ...extra }),
+  );
   running.push(app!);
   fake.windows[0]?.pageReady(pathToFileURL(PAGE).href);
   return app!;
@@ -131,5 +121,21 @@ describe('Show log', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the app’s settings at start', () => {
+  it('the window opens where it was left and remembers where it is closed; start-hidden off shows it at login', async () => {
+    const settings = new AppSettings(memorySettings());
+    settings.saveWindow({ width: 600, height: 700, x: 5, y: 6 });
+    settings.update({ startHidden: false });
+    const fake = fakeElectron();
+    await start(fake, { openSettings: () => settings, argv: ['/opt/authtray/authtray', '--hidden'] });
+    const win = fake.windows[0]!;
+    expect(win.visible).toBe(true); // started at login, but the person wants the window
+    expect(win.options).toMatchObject({ width: 600, height: 700, x: 5, y: 6 });
+    win.bounds = { x: 50, y: 60, width: 520, height: 640 };
+    win.userCloses();
+    expect(settings.window).toEqual({ x: 50, y: 60, width: 520, height: 640 });
   });
 });

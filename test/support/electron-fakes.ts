@@ -4,7 +4,10 @@
  * `close`, `will-navigate`, `second-instance`, call an IPC handler with a chosen sender).
  */
 import { EventEmitter } from 'node:events';
-import type { ElectronParts } from '../../main/app/lifecycle.js';
+import { join } from 'node:path';
+import { Accounts } from '../../main/accounts.js';
+import type { ElectronParts, StartOptions } from '../../main/app/lifecycle.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import type { trayMenuTemplate } from '../../main/app/tray.js';
 
 // Electron's types, reached through ours: only main/app imports electron.
@@ -236,4 +239,27 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
     defaultSession: () => session,
   } as unknown as ElectronParts;
   return { parts, app, handlers, session, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created, notifications: FakeNotification.shown, powerMonitor, openedPaths };
+}
+
+/** Where the app under test thinks it is installed. */
+export const APP_PAGE = '/opt/authtray/dist/renderer/index.html';
+
+/** The start options of the app under test: linux, installed under /opt/authtray, AUTHTRAY_HOME=home, plain-text store, the sandbox offered. */
+export function appStartOptions(home: string, issuer: string, extra: Partial<StartOptions> = {}): StartOptions {
+  return {
+    argv: ['/opt/authtray/authtray'],
+    env: { AUTHTRAY_HOME: home, XDG_CONFIG_HOME: join(home, 'xdg') },
+    platform: 'linux',
+    execPath: '/opt/authtray/authtray',
+    paths: {
+      entry: '/opt/authtray/dist/app/main.js',
+      preload: '/opt/authtray/dist/app/preload.cjs',
+      page: APP_PAGE,
+      trayIcon: '/opt/authtray/assets/tray/tray.png',
+      trayAttentionIcon: '/opt/authtray/assets/tray/trayAttention.png',
+    },
+    sandbox: { issuer, clientId: SANDBOX_CLIENTS.native.clientId },
+    accounts: new Accounts({ home, store: 'plaintext' }),
+    ...extra,
+  };
 }
