@@ -6,7 +6,7 @@
  * by the user into the link form, and is never sent back.
  */
 import type { ErrorCode } from '../main/errors.js';
-import type { TokenKind } from '../main/store/types.js';
+import type { TokenKind } from '../main/model.js';
 
 /** The providers the window offers; `sandbox` only when the app runs from source. */
 export type ProviderChoice = 'dropbox' | 'box' | 'oidc' | 'sandbox';

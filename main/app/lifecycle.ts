@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, PowerMonitor, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
-import type { ProfileSettings } from '../auth/providers.js';
+import type { ProfileSettings } from '../model.js';
 import { Notifier, type Notice } from '../health/notices.js';
 import { LinkWatch, type Clock } from '../health/watch.js';
 import { silentLog, type AppLog } from '../log/app-log.js';

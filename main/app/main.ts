@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, Notification, powerMonitor, session, shell, Tray } from 'electron';
 import ElectronStore from 'electron-store';
-import { SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../cli/main.js';
 import { openAppLog } from '../log/app-log.js';
+import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 import { AppSettings, settingsStoreOptions, type AppSettingsData } from '../settings/app-settings.js';
 import { startApp } from './lifecycle.js';
 
@@ -18,7 +18,7 @@ startApp(
     env: process.env,
     platform: process.platform,
     execPath: process.execPath,
-    sandbox: { issuer: process.env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER, clientId: SANDBOX_CLIENT_ID },
+    sandbox: { issuer: sandboxIssuer(process.env), clientId: SANDBOX_CLIENT_ID },
     paths: {
       entry,
       preload: join(root, 'dist', 'app', 'preload.cjs'),

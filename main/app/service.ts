@@ -4,15 +4,14 @@
  * progress, latest problem), links started from the form, the browser's redirect watched, the
  * authorization URL opened or copied through injected functions, and one change feed.
  */
-import type { Accounts, PendingLink } from '../accounts.js';
-import { defaultAuthDeps } from '../auth/deps.js';
-import type { ProfileSettings } from '../auth/providers.js';
+import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
-import type { ProfileConfig } from '../store/config.js';
-import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
 import { healthOfError } from '../health/health.js';
 import type { LinkWatch } from '../health/watch.js';
+import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
+import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
+import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
 import { isAllowedExternalUrl } from './security.js';
 
 export interface AppServiceOptions {
@@ -38,8 +37,6 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof AuthtrayError) return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: 'Something unexpected went wrong in authtray. Try again; if it persists, restart authtray and report it.' };
 }
-
-const needsSecret = (settings: ProfileSettings | undefined) => settings?.provider === 'box' || settings?.confidential === true;
 
 export class AppService {
   readonly #options: AppServiceOptions;
@@ -73,23 +70,22 @@ export class AppService {
 
   /** Every profile: linked ones, links in progress and profiles with a problem to show. */
   async profiles(): Promise<ProfileView[]> {
-    const [config, pending] = await Promise.all([this.#accounts.config.read(), this.#accounts.pendingLinks()]);
-    const pendingBy = new Map(pending.map((p) => [p.profile, p]));
-    const names = [...new Set([...Object.keys(config.profiles), ...pendingBy.keys(), ...this.#errors.keys()])].sort();
-    return Promise.all(names.map((name) => this.#view(name, config.profiles[name], pendingBy.get(name) ?? null)));
+    const snapshot = await this.#accounts.snapshot();
+    const known = new Set(snapshot.map((s) => s.profile));
+    // A profile whose only news is a failed redirect (its link attempt is gone).
+    const others = [...this.#errors.keys()].filter((name) => !known.has(name)).map((profile): ProfileSnapshot => ({ profile, config: null, settings: null, pending: null, status: null, error: null }));
+    return [...snapshot, ...others].sort((a, b) => (a.profile < b.profile ? -1 : a.profile > b.profile ? 1 : 0)).map((s) => this.#view(s));
   }
 
-  async #view(profile: string, config: ProfileConfig | undefined, pending: PendingLink | null): Promise<ProfileView> {
-    const settings = config?.settings ?? (pending ? ((await this.#accounts.pendingSettings(profile)) ?? undefined) : undefined);
+  #view({ profile, config, settings, pending, status, error }: ProfileSnapshot): ProfileView {
     const base = {
       profile,
       provider: config ? providerName(config.settings) : (pending?.provider ?? 'none'),
-      needsClientSecret: needsSecret(settings),
+      needsClientSecret: needsClientSecret(settings),
       pending: pending && pendingView(pending),
       error: this.#errors.get(profile) ?? null,
     };
-    try {
-      const status = await this.#accounts.status(profile);
+    if (status) {
       const watched = this.#options.watch?.healthOf(profile);
       const health = status.needsRelink ? 'needs-relink' : !status.linked ? null : watched === 'provider-unreachable' ? watched : 'linked';
       return {
@@ -101,49 +97,43 @@ export class AppService {
         token: status.token && { kind: status.token.kind, expiresAt: status.token.expiresAt },
         store: status.store && { backend: status.store.backend, location: status.store.location, secure: status.store.secure },
       };
-    } catch (err) {
-      // The store could not be read (a locked keyring): show the profile with what to do.
-      return {
-        ...base,
-        linked: false,
-        needsRelink: config?.needsRelink ?? false,
-        account: config ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
-        token: null,
-        store: null,
-        error: toApiError(err),
-        health: config?.needsRelink ? 'needs-relink' : healthOfError(err),
-      };
     }
+    if (!error) {
+      return { ...base, linked: false, needsRelink: false, account: null, token: null, store: null, health: null };
+    }
+    // The store could not be read (a locked keyring): show the profile with what to do.
+    return {
+      ...base,
+      linked: false,
+      needsRelink: config?.needsRelink ?? false,
+      account: config ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
+      token: null,
+      store: null,
+      error: toApiError(error),
+      health: config?.needsRelink ? 'needs-relink' : healthOfError(error),
+    };
   }
 
   /** One profile's view. */
   async profile(profile: string): Promise<ProfileView> {
-    return (await this.profiles()).find((p) => p.profile === profile) ?? (await this.#view(profile, undefined, null));
+    return (await this.profiles()).find((p) => p.profile === profile) ?? this.#view({ profile, config: null, settings: null, pending: null, status: null, error: null });
   }
 
-  #settings(request: LinkRequest, saved: ProfileSettings | undefined): ProfileSettings {
-    const clientId = request.clientId?.trim() || undefined;
-    const confidential = request.clientSecret ? true : undefined;
-    switch (request.provider) {
-      case undefined:
-        if (!saved) throw new UsageError(`Profile "${request.profile}" is new: choose a provider.`);
-        return saved;
-      case 'sandbox': {
-        const sandbox = this.#options.sandbox;
-        if (!sandbox) throw new UsageError('The sandbox provider is offered only when authtray runs from source.');
-        return { provider: 'oidc', clientId: clientId ?? sandbox.clientId, issuer: sandbox.issuer, sandbox: true, confidential };
-      }
-      case 'dropbox':
-      case 'box':
-      case 'oidc':
-        break;
+  #settings(request: LinkRequest, saved: ProfileSettings | null): ProfileSettings {
+    if (request.provider === undefined) {
+      if (!saved) throw new UsageError(`Profile "${request.profile}" is new: choose a provider.`);
+      return saved;
     }
-    if (!clientId) throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');
-    if (request.provider === 'dropbox') return { provider: 'dropbox', clientId };
-    if (request.provider === 'box') return { provider: 'box', clientId, confidential: true };
-    const issuer = request.issuer?.trim();
-    if (!issuer) throw new UsageError('Enter the issuer URL of your OpenID Connect provider, e.g. https://accounts.example.com.');
-    return { provider: 'oidc', clientId, issuer, confidential };
+    const choice = { provider: request.provider, clientId: request.clientId?.trim() || undefined, secretGiven: Boolean(request.clientSecret) };
+    try {
+      // The form asks for an issuer only for OpenID Connect.
+      return settingsFor({ ...choice, issuer: request.provider === 'oidc' ? request.issuer?.trim() : undefined }, this.#options.sandbox);
+    } catch (err) {
+      // The window names its own fields.
+      if (err instanceof LinkRequestError && err.missing === 'clientId') throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');
+      if (err instanceof LinkRequestError && err.missing === 'issuer') throw new UsageError('Enter the issuer URL of your OpenID Connect provider, e.g. https://accounts.example.com.');
+      throw err;
+    }
   }
 
   /**
@@ -151,9 +141,8 @@ export class AppService {
    * arrives later: success as a status change, failure as the profile's `error`.
    */
   async startLink(request: LinkRequest): Promise<PendingLinkView> {
-    const saved = (await this.#accounts.config.read()).profiles[request.profile]?.settings;
-    const settings = this.#settings(request, saved);
-    if (needsSecret(settings) && !request.clientSecret) throw new UsageError('This client needs its client secret: enter it in the form.');
+    const settings = this.#settings(request, await this.#accounts.savedSettings(request.profile));
+    if (needsClientSecret(settings) && !request.clientSecret) throw new UsageError('This client needs its client secret: enter it in the form.');
     this.#errors.delete(request.profile);
     const started = await this.#accounts.startLink(request.profile, settings, { clientSecret: request.clientSecret });
     // The form's choice, for next time: provider, client id, issuer; the secret is not taken.
@@ -201,12 +190,9 @@ export class AppService {
    */
   async openLink(profile: string): Promise<null> {
     const url = await this.#pendingUrl(profile);
-    const settings = await this.#accounts.pendingSettings(profile);
-    const { resolveProvider } = await import('../auth/providers.js');
-    const provider = await resolveProvider(settings!, defaultAuthDeps);
-    const endpoint = new URL(provider.as.authorization_endpoint!);
-    if (!isAllowedExternalUrl(url, endpoint.host, { allowLoopbackHttp: this.#options.allowLoopbackHttp })) {
-      throw new UsageError(`authtray opens only https pages of ${endpoint.host} in your browser. Copy the address and open it yourself if you trust it.`);
+    const host = (await this.#accounts.authorizationHost(profile))!;
+    if (!isAllowedExternalUrl(url, host, { allowLoopbackHttp: this.#options.allowLoopbackHttp })) {
+      throw new UsageError(`authtray opens only https pages of ${host} in your browser. Copy the address and open it yourself if you trust it.`);
     }
     await this.#options.openExternal(url);
     return null;
@@ -263,8 +249,6 @@ export class AppService {
     this.#listeners.clear();
   }
 }
-
-const providerName = (settings: ProfileSettings) => (settings.sandbox ? 'sandbox' : settings.provider);
 
 /** Field by field, so nothing the service adds to a pending link crosses IPC unseen. */
 function pendingView(pending: PendingLink): PendingLinkView {

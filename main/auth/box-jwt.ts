@@ -13,32 +13,19 @@ import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { AuthtrayError, InvalidTokenError, UsageError } from '../errors.js';
-import type { CredentialRecord, JwtKeyMaterial } from '../store/types.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
-import { resolveProvider, type AccountInfo, type EndpointOverrides, type ProfileSettings, type Provider } from './providers.js';
+import { InvalidTokenError, UsageError } from '../errors.js';
+import { JWT_ALGORITHMS, type AccountInfo, type BoxJwtSubject, type CredentialRecord, type EndpointOverrides, type JwtAlgorithm, type JwtKeyMaterial, type ProfileSettings } from '../model.js';
+import { requestOptions, type AuthDeps } from './http.js';
+import { recordFromGrant, tokenEndpointCall } from './tokens.js';
+import { resolveProvider, type Provider } from './providers.js';
 
 /** RFC 7523 §2.1. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
-export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512'] as const;
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export { JWT_ALGORITHMS, type BoxJwtProfile, type BoxJwtSubject, type JwtAlgorithm } from '../model.js';
 
 /** Box wants `exp` at most 60 s ahead; 45 s leaves room for a clock a little fast. */
 export const ASSERTION_LIFETIME_S = 45;
-
-/** Who the token acts as: Box's `box_sub_type` and `sub`. */
-export interface BoxJwtSubject {
-  type: 'enterprise' | 'user';
-  id: string;
-}
-
-/** The non-secret part of a `box-jwt` profile, kept in its config. */
-export interface BoxJwtProfile {
-  publicKeyId: string;
-  subject: BoxJwtSubject;
-  algorithm: JwtAlgorithm;
-}
 
 /** The Box console's app settings, read and checked. `clientSecret`, `privateKey` and `passphrase` are secret. */
 export interface BoxAppSettings {
@@ -256,28 +243,17 @@ export async function linkBoxJwt(options: BoxJwtLinkOptions, deps: AuthDeps): Pr
     jwt: { publicKeyId: app.publicKeyId, subject, algorithm },
   };
   const provider = await resolveProvider(settings, deps);
-  let tokens: oauth.TokenEndpointResponse;
-  try {
-    tokens = await assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps);
-  } catch (err) {
-    if (err instanceof AuthtrayError) throw err;
-    if (isConnectionFailure(err)) throw connectionFailed(provider.as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) throw refusal(err);
-    throw connectionFailed(provider.as.token_endpoint!, err);
-  }
+  const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps), { refused: refusal });
   const account = await provider.fetchAccount(tokens, deps);
-  const record: CredentialRecord = {
-    version: 1,
+  const record = recordFromGrant(tokens, {
     provider: 'box-jwt',
     clientId: app.clientId,
     accountId: account.id,
+    now: deps.now(),
+    scopes: [],
     tokenKind: 'jwt',
-    accessToken: tokens.access_token,
-    expiresAt: typeof tokens.expires_in === 'number' ? deps.now() + tokens.expires_in * 1000 : null,
-    refreshToken: null,
-    scopes: tokens.scope ? tokens.scope.split(' ') : [],
     clientSecret: app.clientSecret,
     jwtKey: jwtKey.passphrase ? jwtKey : { privateKey: jwtKey.privateKey },
-  };
+  });
   return { settings, account, record };
 }

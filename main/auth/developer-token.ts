@@ -4,9 +4,10 @@
  * needs a new one (relink).
  */
 import { AuthtrayError, InvalidTokenError } from '../errors.js';
-import type { CredentialRecord } from '../store/types.js';
+import type { AccountInfo, CredentialRecord, EndpointOverrides, ProfileSettings } from '../model.js';
 import type { AuthDeps } from './http.js';
-import { resolveProvider, type AccountInfo, type EndpointOverrides, type ProfileSettings } from './providers.js';
+import { resolveProvider } from './providers.js';
+import { credentialRecord } from './tokens.js';
 
 /** What Box's SDK asks with (`ENTER_TOKEN_PROMPT`). */
 export const DEVELOPER_TOKEN_PROMPT = 'Enter developer token: ';
@@ -46,8 +47,7 @@ export async function linkDeveloperToken(input: string, options: DeveloperTokenO
     }
     throw err;
   }
-  const record: CredentialRecord = {
-    version: 1,
+  const record = credentialRecord({
     provider: 'box-developer-token',
     clientId: settings.clientId,
     accountId: account.id,
@@ -56,6 +56,6 @@ export async function linkDeveloperToken(input: string, options: DeveloperTokenO
     expiresAt: deps.now() + DEVELOPER_TOKEN_LIFETIME_MS,
     refreshToken: null,
     scopes: [],
-  };
+  });
   return { settings, account, record };
 }

@@ -14,8 +14,9 @@ import {
   NotApprovedError,
   ProviderError,
 } from '../errors.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
-import { PENDING_TTL_MS, type PendingAuthorization } from './pending.js';
+import { requestOptions, type AuthDeps } from './http.js';
+import { tokenEndpointCall } from './tokens.js';
+import { PENDING_TTL_MS, type PendingAuthorization } from '../store/pending.js';
 import type { Provider, RedirectMode } from './providers.js';
 
 /** Longest input accepted from a paste or a redirect (codes are short; URLs carry a few parameters). */
@@ -159,23 +160,23 @@ export async function exchangeCode(
   const { as, client } = provider;
   const options = requestOptions(deps, as.token_endpoint!);
   const auth = provider.clientAuth(clientSecret);
-  try {
-    let response: Response;
-    if (pending.redirectUri === null) {
-      // Dropbox's code-display flow sent no redirect_uri, so the exchange must not send one
-      // (authorizationCodeGrantRequest always does).
-      const params: Record<string, string> = { code: callback.get('code')! };
-      if (pending.codeVerifier) params.code_verifier = pending.codeVerifier;
-      response = await oauth.genericTokenEndpointRequest(as, client, auth, 'authorization_code', params, options);
-      return await oauth.processGenericTokenEndpointResponse(as, client, response);
-    }
-    response = await oauth.authorizationCodeGrantRequest(as, client, auth, callback, pending.redirectUri, pending.codeVerifier ?? oauth.nopkce, options);
-    return await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: oauth.expectNoNonce });
-  } catch (err) {
-    if (isConnectionFailure(err)) throw connectionFailed(as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) {
-      throw new InvalidTokenError(`The provider rejected the authorization code (${err.error}). Start the link again and paste the new code.`, { cause: err });
-    }
-    throw new InvalidTokenError('The provider’s answer to the code exchange was not valid. Start the link again.', { cause: err });
-  }
+  return tokenEndpointCall(
+    as.token_endpoint!,
+    async () => {
+      if (pending.redirectUri === null) {
+        // Dropbox's code-display flow sent no redirect_uri, so the exchange must not send one
+        // (authorizationCodeGrantRequest always does).
+        const params: Record<string, string> = { code: callback.get('code')! };
+        if (pending.codeVerifier) params.code_verifier = pending.codeVerifier;
+        const response = await oauth.genericTokenEndpointRequest(as, client, auth, 'authorization_code', params, options);
+        return oauth.processGenericTokenEndpointResponse(as, client, response);
+      }
+      const response = await oauth.authorizationCodeGrantRequest(as, client, auth, callback, pending.redirectUri, pending.codeVerifier ?? oauth.nopkce, options);
+      return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: oauth.expectNoNonce });
+    },
+    {
+      refused: (err) => new InvalidTokenError(`The provider rejected the authorization code (${err.error}). Start the link again and paste the new code.`, { cause: err }),
+      invalid: (err) => new InvalidTokenError('The provider’s answer to the code exchange was not valid. Start the link again.', { cause: err }),
+    },
+  );
 }

@@ -15,6 +15,7 @@ import { defaultAuthDeps, type AuthDeps } from './deps.js';
 import { assertSafeEndpoint, connectionFailed } from './http.js';
 import { resolveProvider, type ProfileSettings, type Provider } from './providers.js';
 import { OAuthSession } from './session.js';
+import { credentialRecord, expiresAtOf, tokenKindOf } from './tokens.js';
 
 /** An access/refresh pair as another component holds it. */
 export interface TokenPair {
@@ -79,19 +80,18 @@ class TokenPairStore implements CredentialStore {
     const pair = await this.options.retrieveTokens();
     if (!pair) return null;
     const { settings, clientSecret } = this.options;
-    return {
-      version: 1,
+    return credentialRecord({
       provider: settings.provider,
       clientId: settings.clientId,
       // The owner knows the account; the session never needs it.
       accountId: 'cooperative',
-      tokenKind: pair.refreshToken ? 'offline' : pair.expiresAt ? 'online' : 'legacy',
+      tokenKind: tokenKindOf({ refreshToken: pair.refreshToken, expires: Boolean(pair.expiresAt) }),
       accessToken: pair.accessToken,
       expiresAt: pair.expiresAt ?? null,
       refreshToken: pair.refreshToken,
       scopes: settings.scopes ?? [],
-      ...(clientSecret ? { clientSecret } : {}),
-    };
+      clientSecret,
+    });
   }
 
   async save(_profile: string, record: CredentialRecord): Promise<void> {
@@ -157,7 +157,7 @@ async function fromTokenService(url: URL, headers: Record<string, string>, deps:
     throw new ConnectionFailedError(`The token service ${url.host} did not answer with a token response ({"access_token": ...}). Check its URL.`);
   }
   const expiresIn = body.expires_in;
-  return { accessToken: body.access_token, expiresAt: typeof expiresIn === 'number' && expiresIn > 0 ? deps.now() + expiresIn * 1000 : null };
+  return { accessToken: body.access_token, expiresAt: typeof expiresIn === 'number' && expiresIn > 0 ? expiresAtOf(expiresIn, deps.now()) : null };
 }
 
 /** A session whose access token comes from elsewhere (Box's `RemoteOAuth2`): a function or a URL. */
@@ -184,8 +184,7 @@ export function remoteSession(options: RemoteSessionOptions): OAuthSession {
       if (typeof token?.accessToken !== 'string' || token.accessToken.length === 0) {
         throw new UsageError('retrieveAccessToken returned no access token.');
       }
-      return {
-        version: 1,
+      return credentialRecord({
         provider: settings?.provider ?? 'oidc',
         clientId: settings?.clientId ?? 'remote',
         accountId: 'remote',
@@ -194,7 +193,7 @@ export function remoteSession(options: RemoteSessionOptions): OAuthSession {
         expiresAt: token.expiresAt ?? null,
         refreshToken: null,
         scopes: [],
-      };
+      });
     },
     // The grant belongs to whoever hands out the tokens; only they can revoke it.
     revoke: async () => {},

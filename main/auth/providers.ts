@@ -4,9 +4,9 @@
  * request code; the flows (flow.ts) and the session (session.ts) use it the same way for all.
  */
 import * as oauth from 'oauth4webapi';
+import { needsClientSecret } from '../link-request.js';
 import { ConnectionFailedError, ProviderError, UsageError } from '../errors.js';
-import type { CredentialRecord, ProviderKind, TokenKind } from '../store/types.js';
-import type { BoxJwtProfile } from './box-jwt.js';
+import type { AccountInfo, EndpointOverrides, ProfileSettings, ProviderKind, RedirectMode, ServerMetadata } from '../model.js';
 import {
   assertSafeEndpoint,
   connectionFailed,
@@ -16,56 +16,7 @@ import {
   type AuthDeps,
 } from './http.js';
 
-export type RedirectMode = 'paste' | 'loopback';
-
-/** Endpoint overrides, per profile (tests, proxies, enterprise gateways). */
-export interface EndpointOverrides {
-  authorize?: string | undefined;
-  token?: string | undefined;
-  revoke?: string | undefined;
-  userinfo?: string | undefined;
-  /** Dropbox: base of the `2/...` endpoints; Box: base of the `2.0/...` endpoints. */
-  api?: string | undefined;
-}
-
-/** Server metadata kept after discovery, so later runs need no discovery request. */
-export interface ServerMetadata {
-  issuer: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  revocation_endpoint?: string | undefined;
-  userinfo_endpoint?: string | undefined;
-  authorization_response_iss_parameter_supported?: boolean | undefined;
-}
-
-/** A profile's settings as kept in the config file: nothing secret. */
-export interface ProfileSettings {
-  provider: ProviderKind;
-  clientId: string;
-  /** OIDC: the issuer URL to discover. */
-  issuer?: string | undefined;
-  /** Requested scopes; empty or missing means the provider's default. */
-  scopes?: string[] | undefined;
-  redirect?: RedirectMode | undefined;
-  /** Fixed loopback port (Dropbox needs one registered; others may pin one). */
-  port?: number | undefined;
-  endpoints?: EndpointOverrides | undefined;
-  /** The client authenticates with a secret (Box always; some OIDC clients). */
-  confidential?: boolean | undefined;
-  /** OIDC: metadata found by discovery, cached. */
-  metadata?: ServerMetadata | undefined;
-  /** Made by `--provider sandbox`: shown in status, otherwise an OIDC profile like any other. */
-  sandbox?: boolean | undefined;
-  /** Box server auth (`box-jwt`): key id, subject and algorithm; the key itself is in the credential record. */
-  jwt?: BoxJwtProfile | undefined;
-}
-
-/** Display data of the linked account. */
-export interface AccountInfo {
-  id: string;
-  name: string | null;
-  email: string | null;
-}
+export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode, ServerMetadata } from '../model.js';
 
 /** What a provider needs to know of the stored credentials to talk to it. */
 export interface ProviderCredentials {
@@ -104,11 +55,6 @@ export interface Provider {
   revoke(credentials: ProviderCredentials, deps: AuthDeps): Promise<void>;
   /** False when the client cannot revoke at all (Box developer tokens): closing skips it. */
   readonly revocable?: boolean;
-  /**
-   * One request: a new access token without a refresh token, for `jwt` records (Box server auth
-   * signs a new assertion). Throws oauth4webapi's errors as they are; the session maps them.
-   */
-  renew?(record: CredentialRecord, deps: AuthDeps): Promise<oauth.TokenEndpointResponse>;
 }
 
 const DAY_MS = 86_400_000;
@@ -139,12 +85,6 @@ export function idleRefreshLifetime(settings: ProfileSettings, rules = IDLE_REFR
 }
 
 export const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
-
-/** `offline` with a refresh token, `online` when the access token expires, `legacy` when it does not. */
-export function tokenKindOf(tokens: Pick<oauth.TokenEndpointResponse, 'refresh_token' | 'expires_in'>): TokenKind {
-  if (tokens.refresh_token) return 'offline';
-  return typeof tokens.expires_in === 'number' ? 'online' : 'legacy';
-}
 
 const LOOPBACK_PASTE_URI = 'http://127.0.0.1/callback';
 
@@ -252,7 +192,7 @@ function box(settings: ProfileSettings): Provider {
     client,
     // Box documents no PKCE for its OAuth 2.0 apps (PROVIDERS.md: unverified); the client secret and state protect the exchange.
     usesPkce: false,
-    needsClientSecret: true,
+    needsClientSecret: needsClientSecret(settings),
     defaultRedirect: 'loopback',
     loopbackPort: settings.port ?? 0,
     pasteRedirectUri: LOOPBACK_PASTE_URI,
@@ -270,17 +210,9 @@ function box(settings: ProfileSettings): Provider {
   };
 }
 
-/** Box server auth: Box's endpoints, no refresh token, a new signed assertion when the token runs out. */
+/** Box server auth: Box's endpoints, no refresh token; the session signs a new assertion (box-jwt.ts) when the token runs out. */
 function boxJwt(settings: ProfileSettings): Provider {
-  const provider: Provider = {
-    ...box(settings),
-    kind: 'box-jwt',
-    async renew(record, deps) {
-      const { renewWithAssertion } = await import('./box-jwt.js');
-      return renewWithAssertion(provider, record, deps);
-    },
-  };
-  return provider;
+  return { ...box(settings), kind: 'box-jwt' };
 }
 
 /** A Box developer token: Box's API, nothing to refresh, nothing this client may revoke. */
@@ -331,7 +263,7 @@ function oidc(settings: ProfileSettings, metadata: ServerMetadata): Provider {
     as,
     client,
     usesPkce: true,
-    needsClientSecret: settings.confidential === true,
+    needsClientSecret: needsClientSecret(settings),
     defaultRedirect: 'loopback',
     loopbackPort: settings.port ?? 0,
     pasteRedirectUri: LOOPBACK_PASTE_URI,

@@ -3,17 +3,17 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { AuthtrayError, NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
+import { NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { requestOptions, type AuthDeps } from './http.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
 
 /** Refresh when less than this is left, so a token handed out still works for a while. */
-export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../store/record.js';
+export { DEFAULT_REFRESH_MARGIN_MS, isFresh } from './tokens.js';
 
 /** In one process the session's own single flight is enough. */
 export const processLocalLock: RefreshLock = { withLock: (_profile, fn) => fn() };
@@ -169,9 +169,10 @@ export class OAuthSession implements AsyncDisposable {
         return oauth.processRefreshTokenResponse(as, client, response);
       });
     } else if (stored.tokenKind === 'jwt') {
-      updated = await this.#grant(stored, 'JWT assertion', (provider) => {
-        if (!provider.renew) throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
-        return provider.renew(stored, this.#options.deps);
+      updated = await this.#grant(stored, 'JWT assertion', async (provider) => {
+        if (provider.kind !== 'box-jwt') throw new UsageError(`A ${provider.kind} profile cannot hold JWT credentials: link it again.`);
+        const { renewWithAssertion } = await import('./box-jwt.js');
+        return renewWithAssertion(provider, stored, this.#options.deps);
       });
     } else {
       const expired = stored.expiresAt !== null && stored.expiresAt <= now;
@@ -201,30 +202,14 @@ export class OAuthSession implements AsyncDisposable {
   /** One token request through the provider, its failures mapped to typed errors. */
   async #grant(stored: CredentialRecord, what: string, request: (provider: Provider) => Promise<oauth.TokenEndpointResponse>): Promise<CredentialRecord> {
     const provider = await this.#options.provider();
-    const endpoint = provider.as.token_endpoint!;
-    let tokens: oauth.TokenEndpointResponse;
-    try {
-      tokens = await request(provider);
-    } catch (err) {
-      if (err instanceof AuthtrayError) throw err;
-      if (isConnectionFailure(err)) throw connectionFailed(endpoint, err);
-      if (err instanceof oauth.ResponseBodyError && REFUSED.has(err.error)) {
+    const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => request(provider), {
+      refused: async (err) => {
+        if (!REFUSED.has(err.error)) return new ProviderError(err.error, 'while refreshing the access token');
         await this.#options.onNeedsRelink?.();
-        throw new NeedsRelinkError(this.profile, `the provider refused its ${what} (${err.error})`);
-      }
-      if (err instanceof oauth.ResponseBodyError) throw new ProviderError(err.error, 'while refreshing the access token');
-      throw connectionFailed(endpoint, err);
-    }
-    const now = this.#options.deps.now();
-    return {
-      ...stored,
-      accessToken: tokens.access_token,
-      expiresAt: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : null,
-      // Rotating providers (Box, oidc-provider) send a new one; the old is then already spent.
-      refreshToken: tokens.refresh_token ?? stored.refreshToken,
-      issuedAt: now,
-      scopes: tokens.scope ? tokens.scope.split(' ') : stored.scopes,
-    };
+        return new NeedsRelinkError(this.profile, `the provider refused its ${what} (${err.error})`);
+      },
+    });
+    return mergeRefreshed(stored, tokens, this.#options.deps.now());
   }
 
   /**

@@ -5,7 +5,8 @@
  */
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError, UsageError } from '../errors.js';
-import { connectionFailed, isConnectionFailure, requestOptions, type AuthDeps } from './http.js';
+import { requestOptions, type AuthDeps } from './http.js';
+import { expiresAtOf, grantedScopes, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
 
 /** RFC 8693 §2.1. */
@@ -96,28 +97,29 @@ export async function downscopeToken(
   // oauth4webapi wants a client id even when none is sent (a developer token may have none).
   const client: oauth.Client = { client_id: provider.client.client_id || 'box-developer-token' };
   const auth = isBox(provider) ? noClientAuthentication : provider.clientAuth(options.clientSecret);
-  let tokens: oauth.TokenEndpointResponse;
-  try {
-    const response = await oauth.genericTokenEndpointRequest(as, client, auth, TOKEN_EXCHANGE_GRANT, params, requestOptions(deps, as.token_endpoint!));
-    tokens = await oauth.processGenericTokenEndpointResponse(as, client, response);
-  } catch (err) {
-    if (isConnectionFailure(err)) throw connectionFailed(as.token_endpoint!, err);
-    if (err instanceof oauth.ResponseBodyError) {
-      const description = typeof err.cause.error_description === 'string' ? `: ${err.cause.error_description.slice(0, 200)}` : '';
-      const hint =
-        err.error === 'invalid_scope' && isBox(provider)
-          ? ` Box's downscope scopes are ${BOX_DOWNSCOPE_SCOPES.join(', ')}.`
-          : err.error === 'invalid_grant'
-            ? ' The access token was not accepted: check the profile with authtray status.'
-            : '';
-      throw new InvalidTokenError(`${new URL(as.token_endpoint!).host} refused to downscope the token (${err.error}${description}).${hint}`, { cause: err });
-    }
-    throw connectionFailed(as.token_endpoint!, err);
-  }
+  const tokens = await tokenEndpointCall(
+    as.token_endpoint!,
+    async () => {
+      const response = await oauth.genericTokenEndpointRequest(as, client, auth, TOKEN_EXCHANGE_GRANT, params, requestOptions(deps, as.token_endpoint!));
+      return oauth.processGenericTokenEndpointResponse(as, client, response);
+    },
+    {
+      refused: (err) => {
+        const description = typeof err.cause.error_description === 'string' ? `: ${err.cause.error_description.slice(0, 200)}` : '';
+        const hint =
+          err.error === 'invalid_scope' && isBox(provider)
+            ? ` Box's downscope scopes are ${BOX_DOWNSCOPE_SCOPES.join(', ')}.`
+            : err.error === 'invalid_grant'
+              ? ' The access token was not accepted: check the profile with authtray status.'
+              : '';
+        return new InvalidTokenError(`${new URL(as.token_endpoint!).host} refused to downscope the token (${err.error}${description}).${hint}`, { cause: err });
+      },
+    },
+  );
   return {
     accessToken: tokens.access_token,
-    expiresAt: typeof tokens.expires_in === 'number' ? deps.now() + tokens.expires_in * 1000 : null,
-    scopes: tokens.scope ? tokens.scope.split(' ') : [...scopes],
+    expiresAt: expiresAtOf(tokens.expires_in, deps.now()),
+    scopes: grantedScopes(tokens, scopes),
     restrictedTo: Array.isArray(tokens.restricted_to) ? tokens.restricted_to : [],
     issuedTokenType: typeof tokens.issued_token_type === 'string' ? tokens.issued_token_type : null,
   };

@@ -7,17 +7,16 @@ import { Accounts, type ProfileStatus } from '../accounts.js';
 import { AuthtrayError, UsageError, type ErrorCode } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
 import { authtrayHome } from '../store/config.js';
-import type { ProviderKind } from '../store/types.js';
+import { LinkRequestError, needsClientSecret, PROVIDER_CHOICES, settingsFor, type ProviderChoice } from '../link-request.js';
 import type { CliIO } from './io.js';
+import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 
 /** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
 const terminal = () => import('./io.js');
 
 export const EXIT = { OK: 0, REJECTED: 1, UNREACHABLE: 2, STORE: 3, INTERNAL: 70, USAGE: 64 } as const;
 
-/** The local sandbox provider (`npm run sandbox`); `--issuer` or AUTHTRAY_SANDBOX_ISSUER moves it. */
-export const SANDBOX_ISSUER = 'http://127.0.0.1:7480';
-export const SANDBOX_CLIENT_ID = 'authtray-sandbox';
+export { SANDBOX_CLIENT_ID, SANDBOX_ISSUER } from '../sandbox.js';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   USAGE: EXIT.USAGE,
@@ -204,7 +203,7 @@ type LinkFlags = ReturnType<typeof parse<'link'>>['values'];
 
 /** Settings from the flags, on top of the profile's saved ones when relinking without --provider. */
 async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
-  const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
+  const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
   const redirect = flags.redirect as RedirectMode | undefined;
   if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new UsageError('--redirect must be paste or loopback.');
   const endpoints = {
@@ -229,22 +228,28 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
       metadata: changed ? undefined : saved.metadata,
     };
   }
-  const sandbox = flags.provider === 'sandbox';
-  const provider = (sandbox ? 'oidc' : flags.provider) as ProviderKind;
-  if (!['dropbox', 'box', 'oidc'].includes(provider)) throw new UsageError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`);
-  const clientId = flags['client-id'] ?? (sandbox ? SANDBOX_CLIENT_ID : undefined);
-  if (!clientId) throw new UsageError(`--client-id is needed for ${provider}: the app key from your app registration.`);
-  return {
-    provider,
-    clientId,
-    issuer: flags.issuer ?? (sandbox ? (env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER) : undefined),
-    scopes: flags.scope,
-    redirect,
-    port: parsePort(flags.port),
-    endpoints: endpointsGiven ? withoutUndefined(endpoints) : undefined,
-    confidential: provider === 'box' || (provider === 'oidc' && Boolean(env.AUTHTRAY_CLIENT_SECRET)) || undefined,
-    sandbox: sandbox || undefined,
-  };
+  const choice = flags.provider as ProviderChoice;
+  if (!PROVIDER_CHOICES.includes(choice)) throw new UsageError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`);
+  try {
+    return settingsFor(
+      {
+        provider: choice,
+        clientId: flags['client-id'],
+        issuer: flags.issuer,
+        secretGiven: Boolean(env.AUTHTRAY_CLIENT_SECRET),
+        scopes: flags.scope,
+        redirect,
+        port: parsePort(flags.port),
+        endpoints: endpointsGiven ? withoutUndefined(endpoints) : undefined,
+      },
+      { issuer: sandboxIssuer(env), clientId: SANDBOX_CLIENT_ID },
+    );
+  } catch (err) {
+    // The command names its flags.
+    if (err instanceof LinkRequestError && err.missing === 'clientId') throw new UsageError(`--client-id is needed for ${choice}: the app key from your app registration.`);
+    if (err instanceof LinkRequestError && err.missing === 'issuer') throw new UsageError('An OpenID Connect profile needs --issuer (or --authorize-url and --token-url).');
+    throw err;
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
@@ -271,7 +276,7 @@ async function downscoped(accounts: Accounts, flags: ReturnType<typeof parse<'to
 
 async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<number> {
   // Box server auth and developer tokens link without a browser (cli/box.ts).
-  const saved = (await accounts.config.read()).profiles[flags.profile]?.settings;
+  const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
   const kind = flags.provider ?? saved?.provider;
   if (kind === 'box-jwt' || kind === 'box-developer-token') {
     const { linkServerProfile } = await import('./box.js');
@@ -280,7 +285,7 @@ async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<nu
   }
   if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new UsageError('--settings, --user and --algorithm go with --provider box-jwt.');
   const settings = await linkSettings(accounts, flags, io.env);
-  const secret = await clientSecret(io, settings.provider === 'box' || settings.confidential === true);
+  const secret = await clientSecret(io, needsClientSecret(settings));
   const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret });
   line(io.stdout, started.url);
   const { hasDisplay, readLine } = await terminal();
@@ -323,7 +328,7 @@ async function finish(accounts: Accounts, profile: string, given: string | undef
     input.cancel();
   }
   const settings = await accounts.pendingSettings(profile);
-  const status = await accounts.finishLink(profile, text, { clientSecret: await clientSecret(io, settings?.provider === 'box' || settings?.confidential === true) });
+  const status = await accounts.finishLink(profile, text, { clientSecret: await clientSecret(io, needsClientSecret(settings)) });
   line(io.stderr, `Linked: ${describe(status)}`);
   return EXIT.OK;
 }

@@ -4,7 +4,7 @@
  * in auth/providers.ts). One due time per profile, computed from the record's last issue time and
  * the provider's rule; the watcher (watch.ts) sets one timer per profile from it.
  */
-import type { CredentialRecord } from '../store/types.js';
+import type { CredentialRecord } from '../model.js';
 
 /** Renew once this share of the idle lifetime has passed: a quarter of it is left for outages and sleep. */
 export const RENEW_AFTER_SHARE = 0.75;

@@ -8,10 +8,10 @@
  * meanwhile is not renewed again.
  */
 import type { Accounts } from '../accounts.js';
-import { idleRefreshLifetime, type ProfileSettings } from '../auth/providers.js';
+import { idleRefreshLifetime } from '../auth/providers.js';
 import { AuthtrayError, ErrorCodes } from '../errors.js';
-import { isFresh } from '../store/record.js';
-import type { CredentialRecord } from '../store/types.js';
+import { isFresh } from '../auth/tokens.js';
+import type { CredentialRecord, ProfileConfig, ProfileSettings } from '../model.js';
 import { healthOfError, NEEDS_PERSON, type LinkHealth } from './health.js';
 import { issuedAtOf, renewalDue, timerDelay } from './keepalive.js';
 
@@ -47,7 +47,7 @@ export type WatchEvent =
   | { event: 'renewal-failed'; profile: string; code: string; attempt: number }
   | { event: 'checked'; profile: string; health: LinkHealth | null };
 
-export type WatchedAccounts = Pick<Accounts, 'config' | 'session' | 'onStatusChanged'>;
+export type WatchedAccounts = Pick<Accounts, 'snapshot' | 'session' | 'onStatusChanged'>;
 
 export interface WatchOptions {
   accounts: WatchedAccounts;
@@ -101,7 +101,7 @@ export class LinkWatch {
 
   /** After resume, a clock change, the network back, a setting changed: every link checked and planned again. */
   async replan(): Promise<void> {
-    const names = Object.keys((await this.#accounts.config.read()).profiles);
+    const names = [...(await this.#configs()).keys()];
     for (const gone of [...this.#health.keys(), ...this.#timers.keys()]) {
       if (!names.includes(gone)) void this.#queue(gone, () => this.#check(gone, false));
     }
@@ -142,6 +142,12 @@ export class LinkWatch {
     while (this.#queues.size) await Promise.all(this.#queues.values());
   }
 
+  /** The linked profiles' configs (links in progress have none yet). */
+  async #configs(): Promise<Map<string, ProfileConfig>> {
+    const snapshot = await this.#accounts.snapshot();
+    return new Map(snapshot.flatMap((p) => (p.config ? [[p.profile, p.config] as const] : [])));
+  }
+
   #queue(profile: string, work: () => Promise<void>): Promise<void> {
     const previous = this.#queues.get(profile) ?? Promise.resolve();
     const next = previous.then(() => (this.#stopped ? undefined : work())).catch(() => {});
@@ -178,7 +184,7 @@ export class LinkWatch {
    * grant or a provider out of reach; then plans the keep-alive timer.
    */
   async #check(profile: string, renewExpired: boolean): Promise<void> {
-    const config = (await this.#accounts.config.read()).profiles[profile];
+    const config = (await this.#configs()).get(profile);
     if (!config || config.needsRelink) {
       this.#clear(profile);
       this.#set(profile, config ? 'needs-relink' : null, config ? ErrorCodes.NEEDS_RELINK : null);

@@ -83,12 +83,12 @@ export class Backends {
       // A shared store is remembered without the credentials in its URL.
       const backend = isSharedStoreUrl(choice) ? sharedStoreLocation(choice) : choice;
       const store = this.open(backend);
-      if (store instanceof KeyringCredentialStore) await store.probe();
+      await store.probe?.();
       return { backend, store, fallbackWarning: null };
     }
     const keyring = this.open('keyring');
     try {
-      if (keyring instanceof KeyringCredentialStore) await keyring.probe();
+      await keyring.probe?.();
       return { backend: 'keyring', store: keyring, fallbackWarning: null };
     } catch (err) {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;

@@ -6,23 +6,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialStoreError } from '../errors.js';
-import type { AccountInfo, ProfileSettings } from '../auth/providers.js';
+import type { ConfigData } from '../model.js';
 import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from './atomic.js';
 
-export interface ProfileConfig {
-  settings: ProfileSettings;
-  account: AccountInfo;
-  /** The credential backend chosen at link time, used until unlink. */
-  store: { backend: string };
-  /** The provider refused the grant: the user must link again. */
-  needsRelink: boolean;
-  linkedAt: string;
-}
-
-export interface ConfigData {
-  version: 1;
-  profiles: Record<string, ProfileConfig>;
-}
+export type { ConfigData, ProfileConfig } from '../model.js';
 
 /** Where config and file stores live: `AUTHTRAY_HOME`, else the OS's per-user config directory. */
 export function authtrayHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {

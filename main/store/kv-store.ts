@@ -10,7 +10,7 @@ import { assertProfileName } from './profile-name.js';
 import { parseCredentialRecord, RecordFormatError, serializeCredentialRecord } from './record.js';
 import { Sealer } from './seal.js';
 import { checkedPrefix } from './store-url.js';
-import type { CredentialRecord, CredentialStore, RefreshLock, StoreInfo } from './types.js';
+import type { CredentialRecord, RefreshLock, SharedCredentialStore, SharedStore, StoreInfo } from './types.js';
 
 /** The few operations a shared store needs from its server. Errors are thrown raw; see `explain`. */
 export interface KeyValueClient {
@@ -60,9 +60,10 @@ export interface SharedStoreOptions {
 /** Field names that mean a secret: profile settings shared with a fleet must hold none. */
 const SECRET_FIELDS = /^(client_?secret|access_?token|refresh_?token|id_?token|password|private_?key|passphrase)$/i;
 
-export class KeyValueCredentialStore implements CredentialStore {
+export class KeyValueCredentialStore implements SharedCredentialStore {
   readonly info: StoreInfo;
   readonly lock: RefreshLock;
+  readonly shared: SharedStore = this;
   readonly #client: KeyValueClient;
   readonly #sealer: Sealer;
   readonly #prefix: string;

@@ -2,10 +2,7 @@
  * The one text form of a credential record, shared by every store (file, keyring, Redis, ...), and
  * its strict reader: a record that does not parse is reported, never guessed at.
  */
-import type { CredentialRecord, ProviderKind, TokenKind } from './types.js';
-
-const PROVIDERS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token'];
-const KINDS: readonly TokenKind[] = ['offline', 'legacy', 'online', 'jwt', 'developer'];
+import { PROVIDER_KINDS as PROVIDERS, TOKEN_KINDS as KINDS, type CredentialRecord, type ProviderKind, type TokenKind } from '../model.js';
 
 export function serializeCredentialRecord(record: CredentialRecord): string {
   return `${JSON.stringify(record)}\n`;
@@ -48,12 +45,4 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   field('jwtKey', (v) => v === undefined || (isObject(v) && nonEmpty(v.privateKey) && (v.passphrase === undefined || typeof v.passphrase === 'string')));
   if (value.tokenKind === 'jwt' && (value.jwtKey === undefined || value.clientSecret === undefined)) throw new RecordFormatError('a jwt record has no key or client secret');
   return value as unknown as CredentialRecord;
-}
-
-/** Refresh this long before the access token expires, so a token handed out is still good to use. */
-export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
-
-/** True when the record's access token has more than `marginMs` left (legacy tokens always). */
-export function isFresh(record: CredentialRecord, now: number, marginMs: number): boolean {
-  return record.expiresAt === null || record.expiresAt - now > marginMs;
 }

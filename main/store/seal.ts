@@ -13,7 +13,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CredentialStoreError, UsageError } from '../errors.js';
-import { STORE_KEY_ENV } from './shared.js';
+import { STORE_KEY_ENV } from './store-url.js';
 
 export { STORE_KEY_ENV };
 

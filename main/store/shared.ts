@@ -6,21 +6,19 @@
  */
 import { UsageError } from '../errors.js';
 import type { SharedStoreOptions } from './kv-store.js';
-import { checkedPrefix, sharedStoreLocation } from './store-url.js';
-import type { CredentialRecord, CredentialStore, RefreshLock, StoreInfo } from './types.js';
+import { checkedPrefix, sharedStoreLocation, STORE_KEY_ENV } from './store-url.js';
+import type { CredentialRecord, RefreshLock, SharedCredentialStore, SharedStore, StoreInfo } from './types.js';
 
-export { DEFAULT_PREFIX, isSharedStoreUrl, sharedStoreLocation } from './store-url.js';
+export { DEFAULT_PREFIX, isSharedStoreUrl, sharedStoreLocation, STORE_KEY_ENV } from './store-url.js';
 
 export type { SharedStoreOptions } from './kv-store.js';
 
-/** The environment variable that holds the key sealing shared records (see seal.ts). */
-export const STORE_KEY_ENV = 'AUTHTRAY_STORE_KEY';
 
 /**
  * The shared store a URL names: Redis for `redis://` and `rediss://`, Memcached for `memcached://`.
  * Nothing connects until the first operation. A URL of another scheme is a UsageError.
  */
-export function openSharedStore(url: string, options: SharedStoreOptions & { env?: NodeJS.ProcessEnv } = {}): CredentialStore {
+export function openSharedStore(url: string, options: SharedStoreOptions & { env?: NodeJS.ProcessEnv } = {}): SharedCredentialStore {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'redis' && scheme !== 'rediss' && scheme !== 'memcached') {
     throw new UsageError('A shared store is redis://[user:pass@]host:port[/db], rediss://… or memcached://[user:pass@]host:port.');
@@ -32,11 +30,12 @@ export function openSharedStore(url: string, options: SharedStoreOptions & { env
  * The Redis or Memcached store, loaded on first use. `key` in the options wins; else the key is
  * read from `env` (AUTHTRAY_STORE_KEY) then, so a bad key is reported when the store is used.
  */
-class DeferredSharedStore implements CredentialStore {
+class DeferredSharedStore implements SharedCredentialStore {
   readonly lock: RefreshLock;
+  readonly shared: SharedStore = this;
   readonly #info: StoreInfo;
-  #store: Promise<CredentialStore> | null = null;
-  #loaded: CredentialStore | null = null;
+  #store: Promise<SharedCredentialStore> | null = null;
+  #loaded: SharedCredentialStore | null = null;
 
   constructor(
     readonly url: string,
@@ -46,7 +45,7 @@ class DeferredSharedStore implements CredentialStore {
     checkedPrefix(options.prefix);
     const secure = options.key !== undefined || Boolean((options.env ?? process.env)[STORE_KEY_ENV]?.trim());
     this.#info = { backend, location: sharedStoreLocation(url), secure };
-    this.lock = { withLock: async (profile, fn) => (await this.#open()).lock!.withLock(profile, fn) };
+    this.lock = { withLock: async (profile, fn) => (await this.#open()).lock.withLock(profile, fn) };
   }
 
   /** The real store's description once it is open; until then the same, worked out from the URL. */
@@ -54,7 +53,7 @@ class DeferredSharedStore implements CredentialStore {
     return this.#loaded?.info ?? this.#info;
   }
 
-  #open(): Promise<CredentialStore> {
+  #open(): Promise<SharedCredentialStore> {
     this.#store ??= (async () => {
       const { env, ...options } = this.options;
       const key = options.key ?? (await import('./seal.js')).parseStoreKey(env ?? process.env);
@@ -78,10 +77,10 @@ class DeferredSharedStore implements CredentialStore {
     return (await this.#open()).delete(profile);
   }
   async saveProfile(profile: string, config: unknown): Promise<void> {
-    return (await this.#open()).saveProfile!(profile, config);
+    return (await this.#open()).saveProfile(profile, config);
   }
   async loadProfile(profile: string): Promise<unknown> {
-    return (await this.#open()).loadProfile!(profile);
+    return (await this.#open()).loadProfile(profile);
   }
   async close(): Promise<void> {
     if (this.#store) await (await this.#store).close?.();

@@ -5,6 +5,9 @@
  */
 import { UsageError } from '../errors.js';
 
+/** The environment variable that holds the key sealing shared records (see seal.ts). */
+export const STORE_KEY_ENV = 'AUTHTRAY_STORE_KEY';
+
 /** True when `value` names a shared store (a redis://, rediss:// or memcached:// URL). */
 export function isSharedStoreUrl(value: string): boolean {
   return /^(redis|rediss|memcached):\/\//i.test(value);

@@ -1,71 +1,10 @@
 /**
- * The credential record and the stores that keep it. The record follows python-oauth2's `AccessToken`
- * (client id, grant, token, data, expiry, refresh token, scopes): everything secret about one profile
- * is in this one record, so a store keeps one secret per profile.
+ * The stores that keep credential records (the record itself is plain data, in main/model.ts).
  */
 
-/**
- * `box-jwt`: Box server auth (a JWT app acting for its enterprise or an app user).
- * `box-developer-token`: a Box developer token pasted by the user.
- */
-export type ProviderKind = 'dropbox' | 'box' | 'oidc' | 'box-jwt' | 'box-developer-token';
+import type { CredentialRecord, StoreInfo } from '../model.js';
 
-/**
- * `offline`: a refresh token and an expiring access token. `legacy`: a long-lived access token, no
- * refresh token (Dropbox before short-lived tokens). `online`: an expiring access token and no way to
- * renew it; the profile needs relinking when it expires.
- */
-export type TokenKind = 'offline' | 'legacy' | 'online' | ServerTokenKind;
-
-/**
- * `jwt`: an expiring access token renewed with a new signed assertion (Box server auth), no refresh
- * token. `developer`: a Box developer token, good for 60 minutes; no refresh, no revoke, then relink.
- */
-export type ServerTokenKind = 'jwt' | 'developer';
-
-/** The JWT app's signing key (Box server auth), as the app settings gave it. Secret. */
-export interface JwtKeyMaterial {
-  /** PEM, PKCS#8 or PKCS#1, possibly encrypted. */
-  readonly privateKey: string;
-  /** The passphrase of an encrypted private key. */
-  readonly passphrase?: string | undefined;
-}
-
-export interface CredentialRecord {
-  /** Schema version of this record. */
-  readonly version: 1;
-  readonly provider: ProviderKind;
-  readonly clientId: string;
-  /** The provider's id of the linked account (Dropbox `account_id`, Box user id, OIDC `sub`). */
-  readonly accountId: string;
-  readonly tokenKind: TokenKind;
-  readonly accessToken: string;
-  /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
-  readonly expiresAt: number | null;
-  readonly refreshToken: string | null;
-  /**
-   * When the provider last answered with these tokens (link or refresh), in ms since the epoch: the
-   * refresh token was last used then, which is what an idle lifetime counts from (keep-alive).
-   */
-  readonly issuedAt?: number | undefined;
-  readonly scopes: readonly string[];
-  /** The client secret of a confidential client (Box, some OIDC clients); kept only here. */
-  readonly clientSecret?: string | undefined;
-  /** Extra token-response data worth keeping (e.g. an OIDC ID token for logout hints). */
-  readonly data?: Readonly<Record<string, string>>;
-  /** `jwt` records: the key that signs each new assertion; kept only here, never in the config. */
-  readonly jwtKey?: JwtKeyMaterial | undefined;
-}
-
-/** What `status` may show about a store; never a secret. */
-export interface StoreInfo {
-  /** `memory`, `plaintext`, later `keyring`, `redis`, `memcached`. */
-  readonly backend: string;
-  /** Where the records are: a file path, a keyring name, a server address without credentials. */
-  readonly location: string;
-  /** False when records sit readable on disk or unencrypted in a shared store. */
-  readonly secure: boolean;
-}
+export type { CredentialRecord, JwtKeyMaterial, ProviderKind, ServerTokenKind, StoreInfo, TokenKind } from '../model.js';
 
 /**
  * A place for credential records, one per profile. Implementations throw `CredentialStoreError`
@@ -84,16 +23,13 @@ export interface CredentialStore {
   /** Removes the profile's record; no error when there is none. */
   delete(profile: string): Promise<void>;
   /**
-   * Serializes refreshes of a profile among everyone who shares this store (Redis: `SET NX PX`;
-   * Memcached: `add`). Absent for stores local to one machine, which use a lock file instead.
+   * Whether the store can take a secret now: resolves when it can, rejects with a
+   * CredentialStoreError saying why not (the system keyring: locked, missing, not answering).
+   * Stores that are always ready have none.
    */
-  readonly lock?: RefreshLock;
-  /**
-   * Shared stores also keep the profile's non-secret config (provider, client, endpoints, account),
-   * so a host with no local config can use a profile linked elsewhere.
-   */
-  saveProfile?(profile: string, config: unknown): Promise<void>;
-  loadProfile?(profile: string): Promise<unknown>;
+  probe?(): Promise<void>;
+  /** Set for stores several hosts share (Redis, Memcached): their lock and profile copies. */
+  readonly shared?: SharedStore;
   /** Releases connections, so a CLI run can exit. */
   close?(): Promise<void>;
 }
@@ -105,3 +41,18 @@ export interface CredentialStore {
 export interface RefreshLock {
   withLock<T>(profile: string, fn: () => Promise<T>): Promise<T>;
 }
+
+/**
+ * What a store shared by a fleet offers besides records: a refresh lock held in the store itself
+ * (Redis: `SET NX PX`; Memcached: `add`), and the profiles' non-secret config (provider, client,
+ * endpoints, account), so a host with no local config can use a profile linked elsewhere. Stores
+ * local to one machine have none: they lock with a file beside the config.
+ */
+export interface SharedStore {
+  readonly lock: RefreshLock;
+  saveProfile(profile: string, config: unknown): Promise<void>;
+  loadProfile(profile: string): Promise<unknown>;
+}
+
+/** A shared store is both. */
+export type SharedCredentialStore = CredentialStore & SharedStore;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildAuthorization, checkAuthorizationResponse, MAX_INPUT_LENGTH, parseAuthorizationInput } from '../../main/auth/flow.js';
 import { defaultAuthDeps } from '../../main/auth/deps.js';
-import type { PendingAuthorization } from '../../main/auth/pending.js';
+import type { PendingAuthorization } from '../../main/store/pending.js';
 import { resolveProvider, type Provider } from '../../main/auth/providers.js';
 import { AuthtrayError, BadRequestError, CsrfError } from '../../main/errors.js';
 

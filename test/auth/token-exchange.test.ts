@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../../main/auth/token-exchange.js';
+import { ConfigFile } from '../../main/store/config.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { BOX_DOWNSCOPE_CLIENT, serviceAccountOf } from '../sandbox/box.js';
@@ -85,7 +86,7 @@ describe('downscoping elsewhere', () => {
 
   it('a profile that needs relinking is refused before any request', async () => {
     const a = await linkJwt();
-    await a.config.update((data) => {
+    await new ConfigFile(a.home).update((data) => {
       data.profiles.box!.needsRelink = true;
     });
     t.sandbox.stats.reset();

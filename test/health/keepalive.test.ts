@@ -49,7 +49,7 @@ const profileConfig = (provider: 'box' | 'dropbox', needsRelink = false): Profil
 function fakeAccounts(clock: FakeClock, profiles: Record<string, { config: ProfileConfig; record: CredentialRecord }>) {
   const requests: string[] = [];
   const accounts: WatchedAccounts = {
-    config: { read: async () => ({ version: 1, profiles: Object.fromEntries(Object.entries(profiles).map(([n, p]) => [n, p.config])) }) } as WatchedAccounts['config'],
+    snapshot: async () => Object.entries(profiles).map(([profile, p]) => ({ profile, config: p.config, settings: p.config.settings, pending: null, status: null, error: null })),
     onStatusChanged: () => () => {},
     session: (async (profile: string) => ({
       record: async () => profiles[profile]!.record,

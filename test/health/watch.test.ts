@@ -118,7 +118,7 @@ describe('health against the sandbox', () => {
     await w.idle();
     expect(changes.slice(1)).toEqual([{ profile: 'box', from: 'linked', to: 'needs-relink', code: 'NEEDS_RELINK' }]);
     expect(w.needingPerson()).toEqual(['box']);
-    expect((await accounts.config.read()).profiles.box!.needsRelink).toBe(true);
+    expect((await accounts.status('box')).needsRelink).toBe(true);
     expect(w.planned().size).toBe(0);
   });
 

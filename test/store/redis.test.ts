@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Accounts, type AccountsOptions } from '../../main/accounts.js';
 import { AuthtrayError, CredentialStoreError } from '../../main/errors.js';
 import { openSharedStore, type SharedStoreOptions } from '../../main/store/shared.js';
-import type { CredentialStore } from '../../main/store/types.js';
+import type { CredentialStore, SharedCredentialStore } from '../../main/store/types.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
 import { linkByPaste } from '../support/login.js';
 import { startRedis, type Service } from '../support/services.js';
@@ -43,7 +43,7 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-function store(options: SharedStoreOptions = {}): CredentialStore {
+function store(options: SharedStoreOptions = {}): SharedCredentialStore {
   const s = openSharedStore(redis.url, { key: KEY, prefix, ...options });
   opened.push(s);
   return s;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthtrayError, CredentialStoreError, UsageError } from '../../main/errors.js';
 import { serializeCredentialRecord } from '../../main/store/record.js';
 import { openSharedStore, sharedStoreLocation, type SharedStoreOptions } from '../../main/store/shared.js';
-import type { CredentialRecord, CredentialStore } from '../../main/store/types.js';
+import type { CredentialRecord, CredentialStore, SharedCredentialStore } from '../../main/store/types.js';
 import { ROOT } from '../support/cli.js';
 import { freePort, startMemcached, startRedis, type Service } from '../support/services.js';
 import { itKeepsOneRecordPerProfile, sampleRecord } from '../support/store-contract.js';
@@ -30,7 +30,7 @@ const KEY = randomBytes(32);
 const newPrefix = () => `t${randomBytes(4).toString('hex')}`;
 
 /** Opens a store (closed after the test) under `prefix`, a fresh one unless given. */
-function open(url: string, options: SharedStoreOptions = {}): CredentialStore {
+function open(url: string, options: SharedStoreOptions = {}): SharedCredentialStore {
   const store = openSharedStore(url, { prefix: newPrefix(), ...options });
   opened.push(store);
   return store;

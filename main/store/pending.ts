@@ -5,9 +5,9 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertProfileName, isProfileName } from '../store/profile-name.js';
-import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from '../store/atomic.js';
-import type { ProfileSettings, RedirectMode } from './providers.js';
+import type { ProfileSettings, RedirectMode } from '../model.js';
+import { assertProfileName, isProfileName } from './profile-name.js';
+import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from './atomic.js';
 
 /** How long a link attempt stays open (SECURITY.md: about 10 minutes). */
 export const PENDING_TTL_MS = 10 * 60_000;
@@ -22,7 +22,7 @@ export interface PendingAuthorization {
   /** The redirect_uri sent, or null when none was (Dropbox's code-display flow). */
   readonly redirectUri: string | null;
   readonly mode: RedirectMode;
-  /** The credential backend chosen when the link started (see store/backends.ts). */
+  /** The credential backend chosen when the link started (see backends.ts). */
   readonly backend?: string;
   readonly createdAt: number;
   readonly expiresAt: number;
@@ -67,9 +67,11 @@ export class FilePendingStore implements PendingStore {
   async get(profile: string): Promise<PendingAuthorization | null> {
     const text = await readFileIfExists(this.#path(profile));
     if (text === null) return null;
+    // zod loads only here: `authtray token` never reads a pending link, and starts without it.
+    const { parsePendingAuthorization } = await import('./schemas.js');
     try {
-      const value = JSON.parse(text) as PendingAuthorization;
-      if (typeof value?.state !== 'string' || typeof value.expiresAt !== 'number' || value.profile !== profile) return null;
+      const value = parsePendingAuthorization(JSON.parse(text)) as PendingAuthorization | null;
+      if (value?.profile !== profile) return null;
       return value;
     } catch {
       // A damaged pending file is the same as none: the user starts the link again.

@@ -1,0 +1,135 @@
+/**
+ * Tokens per profile: one session per profile per service (single-flight refresh under the refresh
+ * lock), access tokens (a fresh stored one without loading any protocol code), downscoping, and
+ * revocation on unlink.
+ */
+import { AuthtrayError, NeedsRelinkError, NotLinkedError } from '../errors.js';
+import type { ProfileConfig } from '../model.js';
+import type { OAuthSession } from '../auth/session.js';
+import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../auth/tokens.js';
+import type { DownscopedToken, DownscopeOptions } from '../auth/token-exchange.js';
+import { FileRefreshLock } from '../store/file-lock.js';
+import type { CredentialStore, RefreshLock } from '../store/types.js';
+import { join } from 'node:path';
+import { providers, sessions, type AccountsContext } from './context.js';
+import type { Profiles } from './profiles.js';
+
+export class Sessions {
+  readonly #ctx: AccountsContext;
+  readonly #profiles: Profiles;
+  readonly #sessions = new Map<string, Promise<OAuthSession>>();
+  readonly #tokenRequests = new Map<string, Promise<string>>();
+  readonly #fileLock: FileRefreshLock;
+
+  constructor(ctx: AccountsContext, profiles: Profiles) {
+    this.#ctx = ctx;
+    this.#profiles = profiles;
+    this.#fileLock = new FileRefreshLock(join(ctx.options.home, 'locks'));
+  }
+
+  /** The profile's token session: one per profile per service, however many callers ask at once. */
+  session(profile: string): Promise<OAuthSession> {
+    let session = this.#sessions.get(profile);
+    if (!session) {
+      // A closed session is forgotten, so the next caller gets a new one.
+      const opened: Promise<OAuthSession> = this.#open(profile, () => {
+        if (this.#sessions.get(profile) === opened) this.#sessions.delete(profile);
+      });
+      session = opened;
+      this.#sessions.set(profile, session);
+      session.catch(() => this.#sessions.delete(profile));
+    }
+    return session;
+  }
+
+  /** Forgets the profile's session (after a new link, a migration, an unlink). */
+  forget(profile: string): void {
+    this.#sessions.delete(profile);
+  }
+
+  async #open(profile: string, onClose?: () => void): Promise<OAuthSession> {
+    const config = await this.#profiles.require(profile);
+    const [{ OAuthSession }, { resolveProvider }] = await Promise.all([sessions(), providers()]);
+    const store = this.#profiles.store(config.store.backend);
+    const { options, deps } = this.#ctx;
+    return new OAuthSession({
+      profile,
+      store,
+      provider: () => resolveProvider(config.settings, deps),
+      deps,
+      lock: this.lockFor(store),
+      refreshMarginMs: options.refreshMarginMs,
+      onNeedsRelink: async () => {
+        await this.#profiles.markNeedsRelink(profile);
+        this.#ctx.changed(profile);
+      },
+      onTokens: (record) => {
+        this.#ctx.changed(profile);
+        return options.onTokens?.(profile, record);
+      },
+      onClose,
+    });
+  }
+
+  /** Shared stores lock in the store itself; local ones with a lock file beside the config. */
+  lockFor(store: CredentialStore): RefreshLock {
+    return this.#ctx.options.lock ?? store.shared?.lock ?? this.#fileLock;
+  }
+
+  /** A valid access token, refreshed first when needed. */
+  accessToken(profile: string): Promise<string> {
+    // Callers that ask at the same moment share one answer: one config read, one store read, at
+    // most one refresh (the session single-flights refreshes too, for callers that come later).
+    let inflight = this.#tokenRequests.get(profile);
+    if (!inflight) {
+      inflight = this.#accessToken(profile).finally(() => this.#tokenRequests.delete(profile));
+      this.#tokenRequests.set(profile, inflight);
+    }
+    return inflight;
+  }
+
+  async #accessToken(profile: string): Promise<string> {
+    const config = await this.#profiles.require(profile);
+    if (config.needsRelink) throw new NeedsRelinkError(profile);
+    if (!this.#sessions.has(profile)) {
+      // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
+      const record = await this.#profiles.store(config.store.backend).load(profile);
+      if (!record) throw new NotLinkedError(profile);
+      if (isFresh(record, this.#ctx.deps.now(), this.#ctx.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
+    }
+    return (await this.session(profile)).accessToken();
+  }
+
+  /** A token restricted to `scopes` (and optionally one item), made from the profile's access token. Not stored. */
+  async downscope(profile: string, scopes: readonly string[], options: DownscopeOptions = {}): Promise<DownscopedToken> {
+    const config = await this.#profiles.require(profile);
+    if (config.needsRelink) throw new NeedsRelinkError(profile);
+    return (await this.session(profile)).downscope(scopes, options);
+  }
+
+  /**
+   * Revokes the grant at the provider, best effort: a failure is returned (and warned about) as the
+   * warning, never thrown. Null when revoked. Only an unreadable store throws.
+   */
+  async revoke(profile: string, config: ProfileConfig): Promise<{ hadRecord: boolean; warning: string | null }> {
+    const record = await this.#profiles.store(config.store.backend).load(profile);
+    if (!record) return { hadRecord: false, warning: null };
+    try {
+      const { resolveProvider } = await providers();
+      const { deps } = this.#ctx;
+      const provider = await resolveProvider(config.settings, deps);
+      let accessToken = record.accessToken;
+      // Dropbox revokes with an access token, so an expired one is renewed first.
+      if (provider.kind === 'dropbox' && !isFresh(record, deps.now(), 0) && record.refreshToken) {
+        accessToken = await (await this.session(profile)).accessToken();
+      }
+      await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, deps);
+      return { hadRecord: true, warning: null };
+    } catch (err) {
+      const why = err instanceof AuthtrayError ? err.message : 'the provider did not confirm';
+      const warning = `Could not revoke the grant at the provider (${why}). The credentials were deleted here; you can also remove the app's access in your account settings.`;
+      this.#ctx.warn(warning);
+      return { hadRecord: true, warning };
+    }
+  }
+}
