@@ -78,6 +78,8 @@ export class LinkWatch {
   readonly #log: (event: WatchEvent) => void;
   readonly #health = new Map<string, LinkHealth>();
   readonly #timers = new Map<string, Planned>();
+  /** A check to repeat because the provider was out of reach. */
+  readonly #rechecks = new Map<string, unknown>();
   /** One check or renewal at a time per profile. */
   readonly #queues = new Map<string, Promise<void>>();
   readonly #listeners = new Set<(change: HealthChange) => void>();
@@ -134,6 +136,8 @@ export class LinkWatch {
     this.#stopped = true;
     this.#unsubscribe?.();
     for (const profile of [...this.#timers.keys()]) this.#clear(profile);
+    for (const handle of this.#rechecks.values()) this.#clock.clearTimeout(handle);
+    this.#rechecks.clear();
     this.#listeners.clear();
   }
 
@@ -202,8 +206,15 @@ export class LinkWatch {
     } catch (err) {
       this.#failed(profile, err);
       this.#log({ event: 'checked', profile, health: this.healthOf(profile) });
+      // Out of reach after the retries: check again after the longest wait (or at the next replan).
+      if (healthOfError(err) === 'provider-unreachable' && !this.#stopped) {
+        this.#clock.clearTimeout(this.#rechecks.get(profile));
+        this.#rechecks.set(profile, this.#clock.setTimeout(() => void this.#queue(profile, () => this.#check(profile, true)), this.#retryDelays.at(-1) ?? 60_000));
+      }
       return;
     }
+    this.#clock.clearTimeout(this.#rechecks.get(profile));
+    this.#rechecks.delete(profile);
     this.#set(profile, 'linked');
     this.#log({ event: 'checked', profile, health: 'linked' });
     this.#plan(profile, record, config.settings, Date.parse(config.linkedAt));

@@ -2,6 +2,7 @@
 // provider's rule, planned again after resume, none for providers without a rule.
 import { describe, expect, it } from 'vitest';
 import { idleRefreshLifetime } from '../../main/auth/providers.js';
+import { ConnectionFailedError } from '../../main/errors.js';
 import { MAX_TIMER_MS, renewalDue, timerDelay } from '../../main/health/keepalive.js';
 import { LinkWatch, type Clock, type WatchedAccounts } from '../../main/health/watch.js';
 import type { ProfileConfig } from '../../main/store/config.js';
@@ -140,6 +141,45 @@ describe('the watch, with a fake clock', () => {
     await settle(watch);
     expect(requests).toEqual(['box']);
     expect(watch.planned().get('box')).toBe(T0 + 145 * DAY);
+    watch.stop();
+  });
+
+  it('provider out of reach at start: retried with the waits, unreachable after the last, checked again later by itself', async () => {
+    const clock = new FakeClock();
+    const profiles = { box: { config: profileConfig('box'), record: { ...record(T0), expiresAt: T0 - 1 } } };
+    const { accounts } = fakeAccounts(clock, profiles);
+    let down = true;
+    const attempts: number[] = [];
+    const session = accounts.session;
+    accounts.session = (async (profile: string) => ({
+      ...(await session(profile)),
+      accessToken: async () => {
+        attempts.push(clock.now() - T0);
+        if (down) throw new ConnectionFailedError('The provider could not be reached (connect ECONNREFUSED).');
+        profiles.box.record = { ...profiles.box.record, expiresAt: clock.now() + 3600_000, issuedAt: clock.now() };
+        return 'at';
+      },
+    })) as unknown as WatchedAccounts['session'];
+    const watch = new LinkWatch({ accounts, clock, retryDelaysMs: [1000, 5000] });
+    // The retries wait on the fake clock: move it only once each attempt has been made.
+    const flush = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    };
+    const started = watch.start();
+    for (const wait of [1000, 5000]) {
+      await flush();
+      clock.advance(wait);
+    }
+    await started;
+    expect(attempts).toEqual([0, 1000, 6000]);
+    expect(watch.healthOf('box')).toBe('provider-unreachable');
+    expect(watch.needingPerson()).toEqual([]);
+    down = false;
+    clock.advance(5000); // the later check, with no event from the app
+    await settle(watch);
+    expect(watch.healthOf('box')).toBe('linked');
+    expect(attempts.at(-1)).toBe(11_000);
+    expect(watch.planned().get('box')).toBe(T0 + 11_000 + 45 * DAY);
     watch.stop();
   });
 
