@@ -43,6 +43,7 @@ export interface HealthChange {
 export type WatchEvent =
   | { event: 'planned'; profile: string; due: string }
   | { event: 'renewed'; profile: string }
+  | { event: 'refreshed'; profile: string; why: 'expired' }
   | { event: 'renewal-skipped'; profile: string; why: 'renewed-elsewhere' }
   | { event: 'renewal-failed'; profile: string; code: string; attempt: number }
   | { event: 'checked'; profile: string; health: LinkHealth | null };
@@ -202,6 +203,7 @@ export class LinkWatch {
       if (renewExpired && record.refreshToken && !isFresh(record, this.#clock.now(), 0)) {
         await this.#retrying(profile, () => session.accessToken());
         record = await session.record();
+        this.#log({ event: 'refreshed', profile, why: 'expired' });
       }
     } catch (err) {
       this.#failed(profile, err);

@@ -78,7 +78,7 @@ describe('the log and the settings file', () => {
       const log = await readFile(join(logDir, 'main.log'), 'utf8');
       const settingsFile = await readFile(join(fx.elsewhere, 'settings.json'), 'utf8');
       // The log tells the story: start-up, the link, the renewal, the refusal with its code.
-      for (const entry of ['start', 'linked', 'status-changed', 'checked', "to: 'needs-relink'", "code: 'NEEDS_RELINK'"]) expect(log).toContain(entry);
+      for (const entry of ['start', 'linked', 'status-changed', 'checked', 'refreshed', "to: 'needs-relink'", "code: 'NEEDS_RELINK'"]) expect(log).toContain(entry);
       expect(JSON.parse(settingsFile).linkForm).toEqual({ provider: 'sandbox' });
       expect(secrets.size).toBeGreaterThanOrEqual(7);
       for (const secret of secrets) {
