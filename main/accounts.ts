@@ -9,13 +9,14 @@ import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
 import type { DeveloperTokenOptions } from './auth/developer-token.js';
 import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
 import { defaultAuthDeps } from './auth/deps.js';
+import { loggingFetch } from './auth/protocol-log.js';
 import type { OAuthSession } from './auth/session.js';
 import type { ProfileConfig, ProfileSettings, StoreInfo } from './model.js';
 import { assertProfileName } from './store/profile-name.js';
 import { boxJwt, developerTokens, type AccountsContext, type AccountsOptions } from './accounts/context.js';
 import { Linking, type LinkOptions, type LinkStarted, type PendingLink } from './accounts/linking.js';
 import { Profiles, type NewLink, type ProfileStatus } from './accounts/profiles.js';
-import { Sessions } from './accounts/sessions.js';
+import { Sessions, type RevocationResult } from './accounts/sessions.js';
 
 export type { AccountsOptions } from './accounts/context.js';
 export type { LinkOptions, LinkStarted, PendingLink } from './accounts/linking.js';
@@ -24,8 +25,12 @@ export type { ProfileStatus } from './accounts/profiles.js';
 /** Called with the profile whose status may have changed (link, finish, cancel, unlink, refresh, needs relink). */
 export type StatusListener = (profile: string) => void;
 
+export type { RevocationResult } from './accounts/sessions.js';
+
 export interface UnlinkResult {
+  /** True only when a revocation request was answered with success. */
   revoked: boolean;
+  revocation: RevocationResult;
   warning: string | null;
 }
 
@@ -51,9 +56,12 @@ export class Accounts {
 
   constructor(options: AccountsOptions) {
     this.home = options.home;
+    const log = options.protocolLog ?? ((options.env ?? process.env).AUTHTRAY_DEBUG === '1' ? (l: string) => void process.stderr.write(`authtray: ${l}\n`) : undefined);
+    const deps = { ...defaultAuthDeps, ...options.deps };
     this.#ctx = {
       options,
-      deps: { ...defaultAuthDeps, ...options.deps },
+      deps: log ? { ...deps, fetch: loggingFetch(deps.fetch, log) } : deps,
+      log,
       warn: options.warn ?? (() => {}),
       changed: (profile) => this.#changed(profile),
     };
@@ -203,12 +211,12 @@ export class Accounts {
    */
   async unlink(profile: string): Promise<UnlinkResult> {
     const config = await this.#profiles.require(profile);
-    const { hadRecord, warning } = await this.#sessions.revoke(profile, config);
+    const { revocation, warning } = await this.#sessions.revoke(profile, config);
     await this.#profiles.remove(profile, config);
     await this.#linking.pendingStore.delete(profile);
     this.#sessions.forget(profile);
     this.#changed(profile);
-    return { revoked: hadRecord && warning === null, warning };
+    return { revoked: revocation === 'revoked', revocation, warning };
   }
 
   /** Links a Box JWT app (server auth): no browser, two requests (token, account). Secrets go to the credential store only. */

@@ -19,7 +19,7 @@ export const ErrorCodes = {
   PROVIDER_ERROR: 'PROVIDER_ERROR',
   /** The provider rejected the authorization code (maestral's InvalidToken). */
   INVALID_TOKEN: 'INVALID_TOKEN',
-  /** The provider could not be reached, or answered with something that is not OAuth (maestral's ConnectionFailed). */
+  /** The provider could not be reached, timed out, or answered with a server error (5xx) (maestral's ConnectionFailed). */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   /** The profile has no credentials. */
   NOT_LINKED: 'NOT_LINKED',
@@ -37,13 +37,20 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** How a revocation that did not happen is said, by unlink and by a revoking close. */
+export const NO_REVOCATION_ENDPOINT = 'The provider has no revocation endpoint, so nothing was sent and the grant stays valid there';
+export const REMOVE_ACCESS = "remove access in the provider's account settings";
+
 /** Base class: `instanceof AuthtrayError` and a `code` from {@link ErrorCodes}. */
 export class AuthtrayError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The same message in the command's words (flags instead of settings), where they differ. */
+  readonly cliMessage: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; cliMessage?: string }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    this.cliMessage = options?.cliMessage;
   }
 }
 
@@ -89,6 +96,20 @@ export class ProviderError extends AuthtrayError {
       `The provider reported "${providerError}"${description ? `: ${description}` : ''}. Start the link again; if it persists, check the app registration.`,
     );
     this.providerError = providerError;
+  }
+}
+
+/**
+ * The provider answered, but not as asked: it refused (4xx, with `status` and its OAuth error if
+ * any), or its answer is not OAuth (HTML, an ID token for someone else). Not a connectivity problem.
+ */
+export class ProviderAnswerError extends AuthtrayError {
+  readonly status: number | null;
+  readonly oauthError: string | null;
+  constructor(message: string, options?: { cause?: unknown; cliMessage?: string; status?: number; oauthError?: string | null }) {
+    super(ErrorCodes.PROVIDER_ERROR, message, options);
+    this.status = options?.status ?? null;
+    this.oauthError = options?.oauthError ?? null;
   }
 }
 

@@ -16,7 +16,7 @@
  */
 
 // The service: link / finish / unlink / status / tokens, per profile.
-export { Accounts, LinkOutcome, type AccountsOptions, type LinkOptions, type LinkStarted, type ProfileStatus, type UnlinkResult } from './accounts.js';
+export { Accounts, LinkOutcome, type AccountsOptions, type LinkOptions, type LinkStarted, type ProfileStatus, type RevocationResult, type UnlinkResult } from './accounts.js';
 
 // Sessions.
 export { OAuthSession, processLocalLock, DEFAULT_REFRESH_MARGIN_MS, isFresh, type CloseOptions, type SessionOptions } from './auth/session.js';

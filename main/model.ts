@@ -50,12 +50,13 @@ export interface CredentialRecord {
   readonly accessToken: string;
   /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
   readonly expiresAt: number | null;
-  readonly refreshToken: string | null;
   /**
-   * When the provider last answered with these tokens (link or refresh), in ms since the epoch: the
-   * refresh token was last used then, which is what an idle lifetime counts from (keep-alive).
+   * When the access token was received, in ms since the epoch: its lifetime sets when it is
+   * refreshed, and since the refresh token was last used then, the app's keep-alive counts a
+   * provider's idle lifetime from it. Absent in older records.
    */
   readonly issuedAt?: number | undefined;
+  readonly refreshToken: string | null;
   readonly scopes: readonly string[];
   /** The client secret of a confidential client (Box, some OIDC clients); kept only here. */
   readonly clientSecret?: string | undefined;
@@ -95,6 +96,8 @@ export interface ServerMetadata {
   revocation_endpoint?: string | undefined;
   userinfo_endpoint?: string | undefined;
   authorization_response_iss_parameter_supported?: boolean | undefined;
+  /** The scopes the server says it has; null when it published none (undefined: cached before this was kept). */
+  scopes_supported?: string[] | null | undefined;
 }
 
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512'] as const;

@@ -104,7 +104,10 @@ export interface ProfileRequest {
 }
 
 export interface UnlinkView {
+  /** True only when the provider answered the revocation request with success. */
   revoked: boolean;
+  /** What happened at the provider: revoked, no-endpoint, refused, unreachable, not-revocable, none. */
+  revocation: 'revoked' | 'no-endpoint' | 'refused' | 'unreachable' | 'not-revocable' | 'none';
   warning: string | null;
 }
 

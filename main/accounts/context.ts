@@ -27,6 +27,11 @@ export interface AccountsOptions {
   env?: NodeJS.ProcessEnv;
   pending?: PendingStore;
   lock?: RefreshLock;
+  /**
+   * The protocol log: every provider request and answer, secrets redacted (auth/protocol-log.ts).
+   * Default: standard error when AUTHTRAY_DEBUG=1 in `env`, else none.
+   */
+  protocolLog?: ((line: string) => void) | undefined;
   /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
   warn?: (message: string) => void;
   loopbackTimeoutMs?: number;
@@ -41,6 +46,8 @@ export interface AccountsOptions {
 export interface AccountsContext {
   readonly options: AccountsOptions;
   readonly deps: AuthDeps;
+  /** The protocol log, if on. */
+  readonly log: ((line: string) => void) | undefined;
   readonly warn: (message: string) => void;
   /** Tells the status listeners that `profile` may have changed. */
   readonly changed: (profile: string) => void;

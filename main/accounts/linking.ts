@@ -3,6 +3,7 @@
  * when the browser can come back), finish (by paste or by the browser's redirect: the code
  * exchange, then the account), cancel, and the links in progress as a reopened window shows them.
  */
+import { redactUrl } from '../auth/protocol-log.js';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { RedirectMode, ProfileSettings, StoreInfo } from '../model.js';
@@ -73,9 +74,9 @@ export class Linking {
     if (settings.provider === 'box-jwt' || settings.provider === 'box-developer-token') {
       throw new UsageError(`A ${settings.provider} profile links without a browser: use linkBoxJwt / linkDeveloperToken (authtray link --provider ${settings.provider}).`);
     }
-    const [{ resolveProvider }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
+    const [{ resolveProvider, forLinking }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
     const { deps, warn, changed } = this.#ctx;
-    const provider = await resolveProvider(settings, deps);
+    const provider = await resolveProvider(forLinking(settings), deps);
     if (provider.needsClientSecret && !options.clientSecret) throw clientSecretMissing();
     const chosen = await this.#profiles.backendForLink(profile);
     // Told before anything secret is written there (SECURITY.md, storage).
@@ -106,6 +107,7 @@ export class Linking {
     }
     const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
     const started = await buildAuthorization(provider, { profile, mode, redirectUri, now: deps.now() });
+    this.#ctx.log?.(`authorization request: ${redactUrl(started.url)}`);
     const pending = { ...started.pending, backend: chosen.backend };
     try {
       await this.#pending.put(pending);

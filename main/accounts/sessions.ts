@@ -3,8 +3,8 @@
  * lock), access tokens (a fresh stored one without loading any protocol code), downscoping, and
  * revocation on unlink.
  */
-import { AuthtrayError, NeedsRelinkError, NotLinkedError } from '../errors.js';
-import type { ProfileConfig } from '../model.js';
+import { AuthtrayError, ConnectionFailedError, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from '../errors.js';
+import type { CredentialRecord, ProfileConfig } from '../model.js';
 import type { OAuthSession } from '../auth/session.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../auth/tokens.js';
 import type { DownscopedToken, DownscopeOptions } from '../auth/token-exchange.js';
@@ -13,6 +13,15 @@ import type { CredentialStore, RefreshLock } from '../store/types.js';
 import { join } from 'node:path';
 import { providers, sessions, type AccountsContext } from './context.js';
 import type { Profiles } from './profiles.js';
+
+/**
+ * What unlink did at the provider: `revoked` only when a revocation request was answered with
+ * success; `no-endpoint` (nothing sent, the grant stays valid there), `refused` (4xx), `unreachable`
+ * (no answer, timeout, 5xx), `not-revocable` (a Box developer token), `none` (no credentials held).
+ */
+export type RevocationResult = 'revoked' | 'no-endpoint' | 'refused' | 'unreachable' | 'not-revocable' | 'none';
+
+const DELETED = `the local credentials were deleted; ${REMOVE_ACCESS}.`;
 
 export class Sessions {
   readonly #ctx: AccountsContext;
@@ -108,12 +117,19 @@ export class Sessions {
   }
 
   /**
-   * Revokes the grant at the provider, best effort: a failure is returned (and warned about) as the
-   * warning, never thrown. Null when revoked. Only an unreadable store throws.
+   * Revokes the grant at the provider, best effort: what happened is returned, and anything but a
+   * revocation answered with success is also warned about (and returned) as the warning, never
+   * thrown. Only an unreadable store throws.
    */
-  async revoke(profile: string, config: ProfileConfig): Promise<{ hadRecord: boolean; warning: string | null }> {
+  async revoke(profile: string, config: ProfileConfig): Promise<{ revocation: RevocationResult; warning: string | null }> {
     const record = await this.#profiles.store(config.store.backend).load(profile);
-    if (!record) return { hadRecord: false, warning: null };
+    if (!record) return { revocation: 'none', warning: null };
+    const { revocation, warning } = await this.#revoke(profile, config, record);
+    if (warning) this.#ctx.warn(warning);
+    return { revocation, warning };
+  }
+
+  async #revoke(profile: string, config: ProfileConfig, record: CredentialRecord): Promise<{ revocation: RevocationResult; warning: string | null }> {
     try {
       const { resolveProvider } = await providers();
       const { deps } = this.#ctx;
@@ -123,13 +139,17 @@ export class Sessions {
       if (provider.kind === 'dropbox' && !isFresh(record, deps.now(), 0) && record.refreshToken) {
         accessToken = await (await this.session(profile)).accessToken();
       }
-      await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, deps);
-      return { hadRecord: true, warning: null };
+      const outcome = await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, deps);
+      return outcome === 'no-endpoint' ? { revocation: outcome, warning: `${NO_REVOCATION_ENDPOINT}; ${DELETED}` } : { revocation: outcome, warning: null };
     } catch (err) {
-      const why = err instanceof AuthtrayError ? err.message : 'the provider did not confirm';
-      const warning = `Could not revoke the grant at the provider (${why}). The credentials were deleted here; you can also remove the app's access in your account settings.`;
-      this.#ctx.warn(warning);
-      return { hadRecord: true, warning };
+      if (err instanceof ProviderAnswerError && err.status !== null) {
+        return { revocation: 'refused', warning: `The provider refused to revoke the grant (HTTP ${err.status}${err.oauthError ? `, ${err.oauthError}` : ''}); ${DELETED}` };
+      }
+      if (err instanceof ConnectionFailedError) {
+        return { revocation: 'unreachable', warning: `The provider could not be asked to revoke the grant (${err.message.split('. ')[0]}); ${DELETED}` };
+      }
+      const why = err instanceof AuthtrayError ? err.message.replace(/\.$/, '') : 'unexpected failure';
+      return { revocation: err instanceof UsageError ? 'not-revocable' : 'refused', warning: `The grant was not revoked at the provider (${why}); ${DELETED}` };
     }
   }
 }

@@ -207,7 +207,7 @@ export class AppService {
   async unlink(profile: string): Promise<UnlinkView> {
     const result = await this.#accounts.unlink(profile);
     this.#errors.delete(profile);
-    return { revoked: result.revoked, warning: result.warning };
+    return { revoked: result.revoked, revocation: result.revocation, warning: result.warning };
   }
 
   /** The app's settings, for the Settings view and the link form. */

@@ -243,7 +243,11 @@ export async function linkBoxJwt(options: BoxJwtLinkOptions, deps: AuthDeps): Pr
     jwt: { publicKeyId: app.publicKeyId, subject, algorithm },
   };
   const provider = await resolveProvider(settings, deps);
-  const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps), { refused: refusal });
+  const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => assertionGrant(provider, { clientSecret: app.clientSecret, jwtKey }, deps), {
+    what: 'the JWT assertion',
+    next: "check the app's settings in the Box Developer Console",
+    refused: refusal,
+  });
   const account = await provider.fetchAccount(tokens, deps);
   const record = recordFromGrant(tokens, {
     provider: 'box-jwt',

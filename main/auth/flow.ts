@@ -38,6 +38,8 @@ export async function buildAuthorization(
     settings: provider.settings,
     state: oauth.generateRandomState(),
     codeVerifier: provider.usesPkce ? oauth.generateRandomCodeVerifier() : null,
+    // OIDC Core §3.1.2.1: optional for the code flow, but some servers (glewlwyd) require it.
+    ...(asksForOpenId(provider) ? { nonce: oauth.generateRandomNonce() } : {}),
     redirectUri: options.redirectUri,
     mode: options.mode,
     createdAt: options.now,
@@ -46,17 +48,23 @@ export async function buildAuthorization(
   return { url: await authorizationUrl(provider, pending), pending };
 }
 
+/** An OpenID Connect request: an ID token comes back, and with it the nonce to check. */
+function asksForOpenId(provider: Provider): boolean {
+  return provider.kind === 'oidc' && (provider.authorizationParameters().scope ?? '').split(' ').includes('openid');
+}
+
 /**
  * The authorization URL of a pending authorization. Deterministic (the PKCE challenge is derived
  * from the verifier), so the app can show the same URL again after its window was reopened.
  */
-export async function authorizationUrl(provider: Provider, pending: Pick<PendingAuthorization, 'state' | 'codeVerifier' | 'redirectUri'>): Promise<URL> {
+export async function authorizationUrl(provider: Provider, pending: Pick<PendingAuthorization, 'state' | 'codeVerifier' | 'redirectUri' | 'nonce'>): Promise<URL> {
   const url = new URL(provider.as.authorization_endpoint!);
   const params = url.searchParams;
   params.set('client_id', provider.client.client_id);
   params.set('response_type', 'code');
   if (pending.redirectUri) params.set('redirect_uri', pending.redirectUri);
   params.set('state', pending.state);
+  if (pending.nonce) params.set('nonce', pending.nonce);
   if (pending.codeVerifier) {
     params.set('code_challenge', await oauth.calculatePKCECodeChallenge(pending.codeVerifier));
     params.set('code_challenge_method', 'S256');
@@ -172,11 +180,12 @@ export async function exchangeCode(
         return oauth.processGenericTokenEndpointResponse(as, client, response);
       }
       const response = await oauth.authorizationCodeGrantRequest(as, client, auth, callback, pending.redirectUri, pending.codeVerifier ?? oauth.nopkce, options);
-      return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: oauth.expectNoNonce });
+      return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: pending.nonce ?? oauth.expectNoNonce });
     },
     {
+      what: 'the code exchange',
+      next: 'start the link again',
       refused: (err) => new InvalidTokenError(`The provider rejected the authorization code (${err.error}). Start the link again and paste the new code.`, { cause: err }),
-      invalid: (err) => new InvalidTokenError('The provider’s answer to the code exchange was not valid. Start the link again.', { cause: err }),
     },
   );
 }

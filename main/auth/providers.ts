@@ -5,12 +5,12 @@
  */
 import * as oauth from 'oauth4webapi';
 import { needsClientSecret } from '../link-request.js';
-import { ConnectionFailedError, ProviderError, UsageError } from '../errors.js';
+import { ProviderAnswerError, ProviderError, UsageError } from '../errors.js';
 import type { AccountInfo, EndpointOverrides, ProfileSettings, ProviderKind, RedirectMode, ServerMetadata } from '../model.js';
 import {
   assertSafeEndpoint,
   connectionFailed,
-  isConnectionFailure,
+  providerFailure,
   readJson,
   requestOptions,
   type AuthDeps,
@@ -51,8 +51,12 @@ export interface Provider {
   clientAuth(clientSecret: string | undefined): oauth.ClientAuth;
   /** One request: who the token belongs to. */
   fetchAccount(tokens: oauth.TokenEndpointResponse, deps: AuthDeps): Promise<AccountInfo>;
-  /** One request: revoke the grant. Throws on failure (the caller decides it is best effort). */
-  revoke(credentials: ProviderCredentials, deps: AuthDeps): Promise<void>;
+  /**
+   * One request: revoke the grant. `no-endpoint` when the provider has none (nothing was sent; the
+   * grant stays valid there). Throws on failure: a refusal (ProviderAnswerError with the status),
+   * no answer (ConnectionFailedError); the caller decides it is best effort.
+   */
+  revoke(credentials: ProviderCredentials, deps: AuthDeps): Promise<RevocationOutcome>;
   /** False when the client cannot revoke at all (Box developer tokens): closing skips it. */
   readonly revocable?: boolean;
 }
@@ -84,7 +88,22 @@ export function idleRefreshLifetime(settings: ProfileSettings, rules = IDLE_REFR
   return rule?.lifetimeMs ?? null;
 }
 
+/** What a revocation did: answered with success, or not sent because the provider has no endpoint. */
+export type RevocationOutcome = 'revoked' | 'no-endpoint';
+
+/**
+ * Default scopes of an OpenID Connect profile: the ID token and the account's name and email, and
+ * `offline_access` (refresh tokens; OIDC Core §11) only where discovery's `scopes_supported` lists
+ * it. oidc-provider lists it and issues refresh tokens only with it; Django OAuth Toolkit has no
+ * such scope (asking for it is `invalid_scope`) and issues refresh tokens anyway. A server that
+ * lists its scopes is asked only for those of these it has.
+ */
 export const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+export function defaultOidcScopes(supported: readonly string[] | null | undefined): string[] {
+  if (!supported) return DEFAULT_OIDC_SCOPES.filter((s) => s !== 'offline_access');
+  return DEFAULT_OIDC_SCOPES.filter((s) => supported.includes(s));
+}
 
 const LOOPBACK_PASTE_URI = 'http://127.0.0.1/callback';
 
@@ -168,7 +187,9 @@ function dropbox(settings: ProfileSettings): Provider {
     async revoke(credentials, deps) {
       // Dropbox revokes with the access token; that also revokes the refresh token it came from.
       const response = await bearerPost(as.revocation_endpoint!, credentials.accessToken, deps);
-      if (!response.ok) throw new ProviderError('revoke_failed', `HTTP ${response.status}`);
+      await response.body?.cancel();
+      if (!response.ok) throw providerFailure('to revoke the grant', as.revocation_endpoint!, response);
+      return 'revoked';
     },
   };
 }
@@ -233,29 +254,30 @@ async function revokeRfc7009(
   auth: oauth.ClientAuth,
   credentials: ProviderCredentials,
   deps: AuthDeps,
-): Promise<void> {
-  if (!as.revocation_endpoint) return;
+): Promise<RevocationOutcome> {
+  if (!as.revocation_endpoint) return 'no-endpoint';
   try {
     const response = await oauth.revocationRequest(as, client, auth, credentials.refreshToken ?? credentials.accessToken, requestOptions(deps, as.revocation_endpoint));
     await oauth.processRevocationResponse(response);
+    return 'revoked';
   } catch (err) {
-    if (isConnectionFailure(err)) throw connectionFailed(as.revocation_endpoint, err);
-    throw err;
+    throw providerFailure('to revoke the grant', as.revocation_endpoint, err);
   }
 }
 
 /** Any OAuth 2.0 / OpenID Connect server, from discovered metadata plus overrides. */
 function oidc(settings: ProfileSettings, metadata: ServerMetadata): Provider {
   const e = settings.endpoints ?? {};
+  const { scopes_supported: _scopes, ...served } = metadata;
   const as: oauth.AuthorizationServer = {
-    ...metadata,
+    ...served,
     authorization_endpoint: assertSafeEndpoint('authorize URL', e.authorize ?? metadata.authorization_endpoint).href,
     token_endpoint: assertSafeEndpoint('token URL', e.token ?? metadata.token_endpoint).href,
     revocation_endpoint: (e.revoke ?? metadata.revocation_endpoint) && assertSafeEndpoint('revoke URL', (e.revoke ?? metadata.revocation_endpoint)!).href,
     userinfo_endpoint: (e.userinfo ?? metadata.userinfo_endpoint) && assertSafeEndpoint('userinfo URL', (e.userinfo ?? metadata.userinfo_endpoint)!).href,
   };
   const client: oauth.Client = { client_id: settings.clientId };
-  const scopes = settings.scopes?.length ? settings.scopes : [...DEFAULT_OIDC_SCOPES];
+  const scopes = settings.scopes?.length ? settings.scopes : defaultOidcScopes(metadata.scopes_supported);
   const clientAuth = (secret: string | undefined) => (settings.confidential ? clientSecretAuth('OpenID Connect', secret) : oauth.None());
   return {
     kind: 'oidc',
@@ -284,9 +306,7 @@ function oidc(settings: ProfileSettings, metadata: ServerMetadata): Provider {
         const info = await oauth.processUserInfoResponse(as, client, claims?.sub ?? oauth.skipSubjectCheck, response);
         return { id: info.sub, name: str(info.name), email: str(info.email) };
       } catch (err) {
-        if (isConnectionFailure(err)) throw connectionFailed(as.userinfo_endpoint, err);
-        if (err instanceof ConnectionFailedError) throw err;
-        throw new ProviderError('invalid_response', `the userinfo request failed (${err instanceof Error ? err.message : 'unknown error'})`);
+        throw providerFailure('the userinfo request', as.userinfo_endpoint, err, 'check the userinfo URL');
       }
     },
     revoke: (credentials, deps) => revokeRfc7009(as, client, clientAuth(credentials.clientSecret), credentials, deps),
@@ -295,37 +315,73 @@ function oidc(settings: ProfileSettings, metadata: ServerMetadata): Provider {
 
 /**
  * Finds an issuer's metadata: OpenID Connect Discovery first, then RFC 8414. One request in the
- * usual case; the result is cached in the profile settings by the caller.
+ * usual case; the result is cached in the profile settings by the caller. What went wrong is said
+ * as the server did it: metadata naming another issuer, a redirect (with its Location), no answer.
  */
 export async function discover(issuer: string, deps: AuthDeps): Promise<ServerMetadata> {
   const issuerUrl = assertSafeEndpoint('issuer', issuer);
-  let lastError: unknown;
+  let moved: { url: string; status: number; location: string } | null = null;
+  let lastError = 'HTTP 404';
   for (const algorithm of ['oidc', 'oauth2'] as const) {
+    let response: Response;
     try {
-      const response = await oauth.discoveryRequest(issuerUrl, { ...requestOptions(deps, issuerUrl), algorithm });
-      if (response.status === 404) {
-        lastError = new Error('HTTP 404');
-        continue;
-      }
-      const as = await oauth.processDiscoveryResponse(issuerUrl, response);
-      if (!as.authorization_endpoint || !as.token_endpoint) {
-        throw new ProviderError('invalid_metadata', `${issuerUrl.host} has no authorization or token endpoint`);
-      }
-      return {
-        issuer: as.issuer,
-        authorization_endpoint: as.authorization_endpoint,
-        token_endpoint: as.token_endpoint,
-        revocation_endpoint: as.revocation_endpoint,
-        userinfo_endpoint: as.userinfo_endpoint,
-        authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported,
-      };
+      response = await oauth.discoveryRequest(issuerUrl, { ...requestOptions(deps, issuerUrl), algorithm });
     } catch (err) {
-      if (isConnectionFailure(err)) throw connectionFailed(issuerUrl, err);
-      if (err instanceof ProviderError) throw err;
-      lastError = err;
+      throw providerFailure('the discovery request', issuerUrl, err);
     }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      moved ??= { url: response.url, status: response.status, location: response.headers.get('location') ?? 'none' };
+      continue;
+    }
+    if (response.status >= 500) throw connectionFailed(issuerUrl, response);
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      lastError = `HTTP ${response.status}`;
+      continue;
+    }
+    let as: oauth.AuthorizationServer;
+    try {
+      as = await oauth.processDiscoveryResponse(issuerUrl, response);
+    } catch (err) {
+      const advertised = ((err as { cause?: { body?: { issuer?: unknown } } }).cause?.body?.issuer);
+      if (err instanceof oauth.OperationProcessingError && err.code === oauth.JSON_ATTRIBUTE_COMPARISON && typeof advertised === 'string') {
+        const said = `The server says its issuer is ${advertised}, not ${issuerUrl.href.replace(/\/$/, '')} (OpenID Connect Discovery §4.3)`;
+        throw new ProviderAnswerError(`${said}; link with the issuer ${advertised}.`, { cause: err, cliMessage: `${said}; link with --issuer ${advertised}.` });
+      }
+      lastError = err instanceof Error ? err.message.replace(/"response" /g, 'the answer ').slice(0, 200) : 'unknown error';
+      continue;
+    }
+    if (!as.authorization_endpoint || !as.token_endpoint) {
+      throw new ProviderError('invalid_metadata', `${issuerUrl.host} has no authorization or token endpoint`);
+    }
+    return {
+      issuer: as.issuer,
+      authorization_endpoint: as.authorization_endpoint,
+      token_endpoint: as.token_endpoint,
+      revocation_endpoint: as.revocation_endpoint,
+      userinfo_endpoint: as.userinfo_endpoint,
+      authorization_response_iss_parameter_supported: as.authorization_response_iss_parameter_supported,
+      scopes_supported: Array.isArray(as.scopes_supported) ? as.scopes_supported.filter((v) => typeof v === 'string') : null,
+    };
   }
-  throw new ProviderError('discovery_failed', `${issuerUrl.host} publishes no OAuth metadata (${lastError instanceof Error ? lastError.message : 'unknown'}); pass --authorize-url and --token-url`);
+  if (moved) {
+    const said = `${moved.url} answered HTTP ${moved.status}, moved to ${moved.location}: the server does not serve its metadata where OpenID Connect Discovery §4 puts it`;
+    throw new ProviderAnswerError(`${said}. Give the authorization and token endpoints with the issuer, or have the server serve it there.`, {
+      cliMessage: `${said}. Link with --issuer ${issuerUrl.href.replace(/\/$/, '')} --authorize-url URL --token-url URL, or have the server serve it there.`,
+    });
+  }
+  throw new ProviderAnswerError(`${issuerUrl.host} publishes no OAuth metadata (${lastError}); give the authorization and token endpoints.`, {
+    cliMessage: `${issuerUrl.host} publishes no OAuth metadata (${lastError}); pass --authorize-url and --token-url.`,
+  });
+}
+
+/**
+ * The settings a new link starts from: metadata cached before `scopes_supported` was kept is found
+ * again, so the default scopes follow what the server has.
+ */
+export function forLinking(settings: ProfileSettings): ProfileSettings {
+  return settings.metadata && settings.metadata.scopes_supported === undefined && settings.issuer ? { ...settings, metadata: undefined } : settings;
 }
 
 /**
@@ -347,8 +403,12 @@ export async function resolveProvider(settings: ProfileSettings, deps: AuthDeps)
       let metadata = settings.metadata;
       if (!metadata) {
         const e = settings.endpoints;
-        if (e?.authorize && e.token && !settings.issuer) {
-          metadata = { issuer: new URL(e.authorize).origin, authorization_endpoint: e.authorize, token_endpoint: e.token };
+        if (e?.authorize && e.token) {
+          // Both endpoints given: the issuer, if given, is what ID tokens are checked against, and
+          // discovery only fills in what is not given (revocation, userinfo, scopes) if it works.
+          const given = { authorization_endpoint: e.authorize, token_endpoint: e.token };
+          const found = settings.issuer ? await discover(settings.issuer, deps).catch(() => null) : null;
+          metadata = { scopes_supported: null, ...found, issuer: settings.issuer ?? new URL(e.authorize).origin, ...given };
         } else if (settings.issuer) {
           metadata = await discover(settings.issuer, deps);
         } else {

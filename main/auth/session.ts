@@ -3,11 +3,11 @@
  * access token while it has time left, otherwise refresh, once, however many callers wait.
  */
 import * as oauth from 'oauth4webapi';
-import { NeedsRelinkError, NotLinkedError, ProviderError, SessionClosedError, UsageError } from '../errors.js';
+import { NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, SessionClosedError, UsageError } from '../errors.js';
 import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/types.js';
 
 export type { RefreshLock } from '../store/types.js';
-import { requestOptions, type AuthDeps } from './http.js';
+import { providerFailure, refusalDetail, requestOptions, type AuthDeps } from './http.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
@@ -98,7 +98,16 @@ export class OAuthSession implements AsyncDisposable {
     const now = this.#options.deps.now();
     if (this.#record && isFresh(this.#record, now, this.#margin)) return this.#record.accessToken;
     if (this.#inflight) return (await this.#inflight).accessToken;
-    return (await this.#singleFlight(false, undefined)).accessToken;
+    // The token judged stale, so that under the lock a renewal by another process is recognised.
+    let seen = this.#record;
+    if (!seen) {
+      seen = await this.#options.store.load(this.profile);
+      if (seen && isFresh(seen, this.#options.deps.now(), this.#margin)) return (this.#record = seen).accessToken;
+      // Another caller of this session started a refresh while the store was read.
+      const running = this.#inflight as Promise<CredentialRecord> | null;
+      if (running) return (await running).accessToken;
+    }
+    return (await this.#singleFlight(false, seen?.accessToken)).accessToken;
   }
 
   /**
@@ -155,7 +164,8 @@ export class OAuthSession implements AsyncDisposable {
     if (stored) {
       this.#record = stored;
       if (!force && isFresh(stored, now, this.#margin)) return stored;
-      if (force && rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
+      // Someone renewed it while this caller waited for the lock: theirs is used, however short-lived.
+      if (rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
       if (keep?.(stored)) return stored;
     }
     let updated: CredentialRecord;
@@ -202,12 +212,16 @@ export class OAuthSession implements AsyncDisposable {
   /** One token request through the provider, its failures mapped to typed errors. */
   async #grant(stored: CredentialRecord, what: string, request: (provider: Provider) => Promise<oauth.TokenEndpointResponse>): Promise<CredentialRecord> {
     const provider = await this.#options.provider();
+    const dead = async (err: unknown) => {
+      await this.#options.onNeedsRelink?.();
+      return new NeedsRelinkError(this.profile, `the provider refused its ${what} (${refusalDetail(err)})`);
+    };
     const tokens = await tokenEndpointCall(provider.as.token_endpoint!, () => request(provider), {
-      refused: async (err) => {
-        if (!REFUSED.has(err.error)) return new ProviderError(err.error, 'while refreshing the access token');
-        await this.#options.onNeedsRelink?.();
-        return new NeedsRelinkError(this.profile, `the provider refused its ${what} (${err.error})`);
-      },
+      what: `the ${what}`,
+      next: 'link the profile again if it persists',
+      refused: (err) => (REFUSED.has(err.error) ? dead(err) : providerFailure(`the ${what}`, provider.as.token_endpoint!, err, 'link the profile again if it persists')),
+      // A bare 400/401 is a dead grant too (glewlwyd on a spent rotating refresh token).
+      bare: (err, status) => (status === 400 || status === 401 ? dead(err) : null),
     });
     return mergeRefreshed(stored, tokens, this.#options.deps.now());
   }
@@ -258,7 +272,9 @@ export class OAuthSession implements AsyncDisposable {
     } else {
       const provider = await this.#options.provider();
       if (provider.revocable === false) return;
-      await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+      const outcome = await provider.revoke({ accessToken: record.accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, this.#options.deps);
+      // Nothing was sent: the tokens still work, so they are not marked dead, and the caller hears so.
+      if (outcome === 'no-endpoint') throw new ProviderAnswerError(`${NO_REVOCATION_ENDPOINT}; ${REMOVE_ACCESS}.`);
     }
     // The stored token is dead now: marked so, nothing hands it out again. A JWT profile signs a
     // new assertion next time; any other needs its user to link again.

@@ -104,6 +104,7 @@ export async function downscopeToken(
       return oauth.processGenericTokenEndpointResponse(as, client, response);
     },
     {
+      what: 'the token exchange',
       refused: (err) => {
         const description = typeof err.cause.error_description === 'string' ? `: ${err.cause.error_description.slice(0, 200)}` : '';
         const hint =

@@ -11,20 +11,34 @@ import type { ResponseBodyError, TokenEndpointResponse } from 'oauth4webapi';
 import { AuthtrayError } from '../errors.js';
 import type { CredentialRecord, JwtKeyMaterial, ProviderKind, TokenKind } from '../model.js';
 
-/** Refresh this long before the access token expires, so a token handed out is still good to use. */
+/** Refresh at most this long before the access token expires, so a token handed out is still good to use. */
 export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** The share of a token's lifetime left when it is refreshed, for tokens shorter than 20 minutes. */
+export const REFRESH_LIFETIME_FRACTION = 1 / 4;
+
 /**
- * True when the record's access token has more than `marginMs` left (legacy tokens always). The one
- * freshness rule: the session, the accounts' fast path and unlink all ask here.
+ * The one freshness rule, for the app, the command, the library and the shared stores (the session,
+ * the accounts' fast path and unlink all ask here): true when the access token has more left than
+ * min(`maxMarginMs`, a quarter of its lifetime). A 120 s token is reused for 90 s, a 60-minute one
+ * until 5 minutes are left. Records from before `issuedAt` was kept use the whole margin, as they
+ * always did; legacy tokens (no expiry) are always fresh.
  */
-export function isFresh(record: Pick<CredentialRecord, 'expiresAt'>, now: number, marginMs: number): boolean {
-  return record.expiresAt === null || record.expiresAt - now > marginMs;
+export function isFresh(record: Pick<CredentialRecord, 'expiresAt' | 'issuedAt'>, now: number, maxMarginMs: number = DEFAULT_REFRESH_MARGIN_MS): boolean {
+  if (record.expiresAt === null) return true;
+  const lifetime = record.issuedAt === undefined ? Infinity : Math.max(0, record.expiresAt - record.issuedAt);
+  return record.expiresAt - now > Math.min(maxMarginMs, lifetime * REFRESH_LIFETIME_FRACTION);
 }
 
 /** When a token given `expiresIn` seconds at `now` runs out, in ms since the epoch; null when not said. */
 export function expiresAtOf(expiresIn: unknown, now: number): number | null {
   return typeof expiresIn === 'number' ? now + expiresIn * 1000 : null;
+}
+
+/** The record's expiry fields from a token answer's `expires_in` (seconds), received at `now`. */
+export function expiryOf(expiresIn: unknown, now: number): Pick<CredentialRecord, 'expiresAt' | 'issuedAt'> {
+  const expiresAt = expiresAtOf(expiresIn, now);
+  return expiresAt === null ? { expiresAt, issuedAt: undefined } : { expiresAt, issuedAt: now };
 }
 
 /** `offline` with a refresh token, `online` when the access token expires, `legacy` when it does not. */
@@ -46,9 +60,8 @@ export interface RecordFields {
   tokenKind: TokenKind;
   accessToken: string;
   expiresAt: number | null;
-  refreshToken: string | null;
-  /** When the provider gave these tokens (ms since the epoch): what keep-alive counts from. */
   issuedAt?: number | undefined;
+  refreshToken: string | null;
   scopes: readonly string[];
   clientSecret?: string | undefined;
   jwtKey?: JwtKeyMaterial | undefined;
@@ -56,8 +69,8 @@ export interface RecordFields {
 
 /** A credential record of the current version. Absent secrets stay absent (no `undefined` keys). */
 export function credentialRecord(fields: RecordFields): CredentialRecord {
-  const { clientSecret, jwtKey, ...rest } = fields;
-  return { version: 1, ...rest, ...(clientSecret ? { clientSecret } : {}), ...(jwtKey ? { jwtKey } : {}) };
+  const { clientSecret, jwtKey, issuedAt, ...rest } = fields;
+  return { version: 1, ...rest, ...(issuedAt !== undefined ? { issuedAt } : {}), ...(clientSecret ? { clientSecret } : {}), ...(jwtKey ? { jwtKey } : {}) };
 }
 
 /** The record a grant's token answer makes (a link, a first JWT assertion). */
@@ -82,9 +95,8 @@ export function recordFromGrant(
     accountId: link.accountId,
     tokenKind: link.tokenKind ?? tokenKindOf({ refreshToken: tokens.refresh_token, expires: typeof tokens.expires_in === 'number' }),
     accessToken: tokens.access_token,
-    expiresAt: expiresAtOf(tokens.expires_in, link.now),
+    ...expiryOf(tokens.expires_in, link.now),
     refreshToken: tokens.refresh_token ?? null,
-    issuedAt: link.now,
     scopes: grantedScopes(tokens, link.scopes),
     clientSecret: link.clientSecret,
     jwtKey: link.jwtKey,
@@ -96,34 +108,40 @@ export function mergeRefreshed(stored: CredentialRecord, tokens: TokenEndpointRe
   return {
     ...stored,
     accessToken: tokens.access_token,
-    expiresAt: expiresAtOf(tokens.expires_in, now),
+    ...expiryOf(tokens.expires_in, now),
     // Rotating providers (Box, oidc-provider) send a new one; the old is then already spent.
     refreshToken: tokens.refresh_token ?? stored.refreshToken,
-    issuedAt: now,
     scopes: grantedScopes(tokens, stored.scopes),
   };
 }
 
 export interface TokenEndpointFailures {
+  /** What the request is, for messages: "the code exchange". */
+  what: string;
+  /** The step that fixes a refusal or a wrong answer (default: check the app registration). */
+  next?: string;
   /** The server answered with an OAuth error (`invalid_grant`, ...): what that means for this call. */
   refused(err: ResponseBodyError): Error | Promise<Error>;
-  /** Anything else that is not a connection failure; default: "did not answer like an OAuth server". */
-  invalid?(err: unknown): Error;
+  /** The server refused with a bare 4xx (no OAuth error in the body): an error for it, or null for the usual refusal. */
+  bare?(err: unknown, status: number): Error | null | Promise<Error | null>;
 }
 
 /**
  * One call to a token endpoint, its failures sorted the same way for every grant: our own errors
- * pass through; unreachable, timed out, 5xx or not OAuth → ConnectionFailedError naming the host;
- * an OAuth error answer → `refused`; anything else → `invalid` (default: connection failed).
+ * pass through; no answer, a timeout or a 5xx → ConnectionFailedError naming the host; an OAuth
+ * error answer → `refused`; a bare 4xx → `bare`, else a refusal with its status; an answer that
+ * is not JSON, or an ID token that does not match → said as such (http.ts providerFailure).
  */
 export async function tokenEndpointCall<T>(endpoint: string, request: () => Promise<T>, failures: TokenEndpointFailures): Promise<T> {
   try {
     return await request();
   } catch (err) {
     if (err instanceof AuthtrayError) throw err;
-    const [{ isConnectionFailure, connectionFailed }, oauth] = await Promise.all([import('./http.js'), import('oauth4webapi')]);
+    const [{ isConnectionFailure, connectionFailed, providerFailure, responseStatus }, oauth] = await Promise.all([import('./http.js'), import('oauth4webapi')]);
     if (isConnectionFailure(err)) throw connectionFailed(endpoint, err);
     if (err instanceof oauth.ResponseBodyError) throw await failures.refused(err);
-    throw failures.invalid?.(err) ?? connectionFailed(endpoint, err);
+    const status = responseStatus(err);
+    const bare = status !== null && status >= 400 ? await failures.bare?.(err, status) : null;
+    throw bare ?? providerFailure(failures.what, endpoint, err, failures.next);
   }
 }

@@ -48,6 +48,8 @@ export const USAGE = `Usage:
   authtray profiles [--json]
   authtray store migrate [--profile NAME] --to keyring|plaintext
 
+Every command takes --verbose (or set AUTHTRAY_DEBUG=1): print each request to the provider and its
+answer on standard error, with every secret, code, verifier, nonce and token redacted.
 Every command takes --store auto|keyring|plaintext|redis://…|memcached://… (default: AUTHTRAY_STORE,
 else auto): where a new link keeps its credentials. A linked profile stays in the store it was linked
 with until unlink. With a shared store, a host with no local profile finds it there.
@@ -56,7 +58,8 @@ the passphrase of a Box JWT app's key from its settings file, AUTHTRAY_KEY_PASSP
 AUTHTRAY_HOME sets where config and credentials live.
 Exit codes: 0 ok, 1 rejected / not linked, 2 provider unreachable, 3 credential store error, 64 bad usage.`;
 
-const profileOption = { profile: { type: 'string', default: 'default' }, store: { type: 'string' } } as const;
+const common = { store: { type: 'string' }, verbose: { type: 'boolean', default: false } } as const;
+const profileOption = { profile: { type: 'string', default: 'default' }, ...common } as const;
 const OPTIONS = {
   link: {
     ...profileOption,
@@ -80,8 +83,8 @@ const OPTIONS = {
   status: { ...profileOption, json: { type: 'boolean', default: false } },
   token: { ...profileOption, scope: { type: 'string', multiple: true }, resource: { type: 'string' }, 'shared-link': { type: 'string' } },
   unlink: profileOption,
-  profiles: { json: { type: 'boolean', default: false }, store: { type: 'string' } },
-  'store migrate': { profile: { type: 'string', default: 'default' }, to: { type: 'string' } },
+  profiles: { json: { type: 'boolean', default: false }, ...common },
+  'store migrate': { ...profileOption, to: { type: 'string' } },
 } satisfies Record<string, ParseArgsConfig['options']>;
 
 type Command = keyof typeof OPTIONS;
@@ -96,10 +99,14 @@ function parse<C extends Command>(command: C, args: string[]) {
 
 const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
-/** The accounts service for one run: `--store` (else AUTHTRAY_STORE) chooses where new links go. */
-function openAccounts(io: CliIO, store: string | undefined): Accounts {
+/**
+ * The accounts service for one run: `--store` (else AUTHTRAY_STORE) chooses where new links go;
+ * `--verbose` (or AUTHTRAY_DEBUG=1) writes the protocol exchange, redacted, to standard error.
+ */
+function openAccounts(io: CliIO, store: string | undefined, verbose = false): Accounts {
   const timeout = Number(io.env.AUTHTRAY_KEYRING_TIMEOUT_MS);
   return new Accounts({
+    protocolLog: verbose || io.env.AUTHTRAY_DEBUG === '1' ? (l) => line(io.stderr, `authtray: ${l}`) : undefined,
     home: authtrayHome(io.env),
     store: store ?? (io.env.AUTHTRAY_STORE || undefined),
     env: io.env,
@@ -112,7 +119,8 @@ function openAccounts(io: CliIO, store: string | undefined): Accounts {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
   let accounts: Accounts | undefined;
-  const open = (store: string | undefined) => (accounts = openAccounts(io, store));
+  const verbose = argv.includes('--verbose');
+  const open = (store: string | undefined) => (accounts = openAccounts(io, store, verbose));
   try {
     switch (command) {
       case 'link': {
@@ -139,6 +147,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       case 'unlink': {
         const { values } = parse('unlink', rest);
         const result = await open(values.store).unlink(values.profile);
+        // "Revoked" only when the provider answered the revocation with success; otherwise the warning said why not.
         line(io.stderr, `Unlinked profile "${values.profile}"${result.revoked ? ' and revoked its access at the provider' : ''}.`);
         return EXIT.OK;
       }
@@ -174,7 +183,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
 function report(err: unknown, io: CliIO): number {
   if (err instanceof AuthtrayError) {
-    line(io.stderr, `authtray: ${err.message}`);
+    line(io.stderr, `authtray: ${err.cliMessage ?? err.message}`);
     return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;
   }
   // Not one of ours: name it without dumping objects that might hold tokens.

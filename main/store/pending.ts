@@ -19,6 +19,8 @@ export interface PendingAuthorization {
   readonly state: string;
   /** PKCE verifier; null for providers without PKCE. */
   readonly codeVerifier: string | null;
+  /** OpenID Connect: the nonce sent with a request for `openid`, checked in the ID token. Absent otherwise. */
+  readonly nonce?: string | undefined;
   /** The redirect_uri sent, or null when none was (Dropbox's code-display flow). */
   readonly redirectUri: string | null;
   readonly mode: RedirectMode;

@@ -36,8 +36,8 @@ export function parseCredentialRecord(text: string): CredentialRecord {
   field('tokenKind', (v) => KINDS.includes(v as TokenKind));
   field('accessToken', nonEmpty);
   field('expiresAt', (v) => v === null || (typeof v === 'number' && Number.isFinite(v)));
-  field('refreshToken', (v) => v === null || nonEmpty(v));
   field('issuedAt', (v) => v === undefined || (typeof v === 'number' && Number.isFinite(v)));
+  field('refreshToken', (v) => v === null || nonEmpty(v));
   field('scopes', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'));
   field('clientSecret', (v) => v === undefined || nonEmpty(v));
   field('data', (v) => v === undefined || (isObject(v) && Object.values(v).every((s) => typeof s === 'string')));

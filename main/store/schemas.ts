@@ -19,7 +19,7 @@ const settings = z.looseObject({
   port: z.number().int().optional(),
   endpoints: z.looseObject({ authorize: optionalString, token: optionalString, revoke: optionalString, userinfo: optionalString, api: optionalString }).optional(),
   confidential: z.boolean().optional(),
-  metadata: z.looseObject({ issuer: z.string(), authorization_endpoint: z.string(), token_endpoint: z.string() }).optional(),
+  metadata: z.looseObject({ issuer: z.string(), authorization_endpoint: z.string(), token_endpoint: z.string(), scopes_supported: z.array(z.string()).nullable().optional() }).optional(),
   sandbox: z.boolean().optional(),
   jwt: z
     .looseObject({
@@ -35,6 +35,7 @@ const pending = z.looseObject({
   settings,
   state: z.string(),
   codeVerifier: z.string().nullable(),
+  nonce: optionalString,
   redirectUri: z.string().nullable(),
   mode: z.enum(['paste', 'loopback']),
   backend: optionalString,

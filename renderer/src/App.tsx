@@ -2,7 +2,7 @@
 // the tray's requests. All state comes from main through `api`; the window keeps none of its own
 // that matters: a link in progress is shown again from main after a reload.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import type { ApiError, AppInfo, AuthtrayApi, LinkRequest, ProfileView } from '../../preload/api.js';
+import type { ApiError, AppInfo, AuthtrayApi, LinkRequest, ProfileView, UnlinkView } from '../../preload/api.js';
 import type { CommandBuffer } from './commands.js';
 import { accountTitle } from './format.js';
 import { ErrorNotice } from './components/ErrorNotice.js';
@@ -88,8 +88,9 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
     else setForm({ profile: view.profile, initial: lastRequests.current.get(view.profile), asked: true });
   }
 
-  function unlinked(view: ProfileView, warning: string | null) {
-    setNotice(warning ? `Unlinked ${accountTitle(view)}. ${warning}` : `Unlinked ${accountTitle(view)}: its access was revoked and the credentials deleted.`);
+  function unlinked(view: ProfileView, { revoked, warning }: UnlinkView) {
+    // "Revoked" only when the provider answered the revocation with success.
+    setNotice(warning ? `Unlinked ${accountTitle(view)}. ${warning}` : `Unlinked ${accountTitle(view)}: ${revoked ? 'its access was revoked and ' : ''}the credentials deleted.`);
     void load();
   }
 

@@ -223,7 +223,7 @@ describe('renewing without a refresh token', () => {
   /** Leaves the stored token with less than the refresh margin. */
   async function nearExpiry() {
     const record = (await store().load('server'))!;
-    await store().save('server', { ...record, expiresAt: Date.now() + 60_000 });
+    await store().save('server', { ...record, expiresAt: Date.now() + 60_000, issuedAt: Date.now() - 59 * 60_000 }); // a 60-minute token with 1 minute left
     return record;
   }
 
@@ -248,10 +248,10 @@ describe('renewing without a refresh token', () => {
   it('a key that stops working moves the profile to needs relink', async () => {
     await link();
     const record = await nearExpiry();
-    await store().save('server', { ...record, expiresAt: Date.now() + 60_000, jwtKey: { privateKey: strangerKeyPem() } });
+    await store().save('server', { ...record, expiresAt: Date.now() + 60_000, issuedAt: Date.now() - 59 * 60_000, jwtKey: { privateKey: strangerKeyPem() } });
     const a = accounts();
     const err = await expectCode(a.accessToken('server'), 'NEEDS_RELINK');
-    expect(err.message).toMatch(/refused its JWT assertion \(invalid_grant\)/);
+    expect(err.message).toMatch(/refused its JWT assertion \(HTTP 400, invalid_grant/);
     expect((await a.status('server')).needsRelink).toBe(true);
   });
 

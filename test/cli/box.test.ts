@@ -66,7 +66,7 @@ describe('authtray link --provider box-jwt', () => {
     expect((await t.sandbox.introspect(token.stdout.trim())).active).toBe(true);
     // Near expiry: the next `token` signs a new assertion (one request), no refresh token involved.
     const record = (await store().load('default'))!;
-    await store().save('default', { ...record, expiresAt: Date.now() + 30_000 });
+    await store().save('default', { ...record, expiresAt: Date.now() + 30_000, issuedAt: Date.now() - 3_570_000 });
     t.sandbox.stats.reset();
     const renewed = (await cli(['token'])).stdout.trim();
     expect(renewed).not.toBe(token.stdout.trim());

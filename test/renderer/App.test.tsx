@@ -50,7 +50,7 @@ class ScriptedMain {
     copyLink: (p) => this.#answer('copyLink', `copy:${p}`, null),
     unlink: (p) => {
       this.profiles = this.profiles.filter((v) => v.profile !== p);
-      return this.#answer('unlink', `unlink:${p}`, { revoked: false, warning: 'Could not revoke the grant at the provider (offline).' });
+      return this.#answer('unlink', `unlink:${p}`, { revoked: false, revocation: 'unreachable', warning: "The provider could not be asked to revoke the grant (Could not reach 127.0.0.1:9); the local credentials were deleted; remove access in the provider's account settings." });
     },
     settings: () => this.#answer('settings', 'settings', this.settings),
     updateSettings: (update) => {
@@ -179,7 +179,7 @@ describe('App', () => {
     const { user } = await show(main);
     await user.click(screen.getByRole('button', { name: 'Unlink…' }));
     await user.click(screen.getByRole('button', { name: 'Unlink' }));
-    const notice = await screen.findByText(/Unlinked Alice Example\. Could not revoke the grant/);
+    const notice = await screen.findByText(/Unlinked Alice Example\. The provider could not be asked to revoke the grant/);
     expect(notice).toBeTruthy();
     expect(await screen.findByRole('heading', { name: 'Link an account' })).toBeTruthy();
   });

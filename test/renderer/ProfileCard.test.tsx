@@ -40,7 +40,7 @@ function card(view: ProfileView, api = recordingApi()) {
       onStartAgain={(v) => void events.push(`startAgain:${v.profile}`)}
       onRelink={(v) => void events.push(`relink:${v.profile}`)}
       onRetry={() => void events.push('retry')}
-      onUnlinked={(v, warning) => void events.push(`unlinked:${v.profile}:${warning}`)}
+      onUnlinked={(v, result) => void events.push(`unlinked:${v.profile}:${result.warning}`)}
     />,
   );
   return { events, calls: api.calls, user: userEvent.setup() };

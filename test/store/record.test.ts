@@ -1,6 +1,7 @@
 // The record format with Box server auth and developer tokens: new kinds parse, old records still do.
 import { describe, expect, it } from 'vitest';
 import { parseCredentialRecord, serializeCredentialRecord } from '../../main/store/record.js';
+import { isFresh } from '../../main/auth/tokens.js';
 import type { CredentialRecord } from '../../main/store/types.js';
 
 /** A record as version 1 wrote it before server auth existed. */
@@ -62,5 +63,20 @@ describe('record format, with server auth', () => {
     }
     expect((err as Error).message).toMatch(message);
     expect((err as Error).message).not.toMatch(/AAAA|BEGIN/);
+  });
+});
+
+describe('freshness: min(5 minutes, a quarter of the lifetime) before expiry', () => {
+  const now = 1_000_000_000;
+  const at = (lifetime: number, left: number) => ({ expiresAt: now + left, issuedAt: now + left - lifetime });
+  it('a 120 s token is refreshed in its last 30 s, a 60-minute one in its last 5 minutes', () => {
+    expect([isFresh(at(120_000, 31_000), now), isFresh(at(120_000, 29_000), now)]).toEqual([true, false]);
+    expect([isFresh(at(3_600_000, 301_000), now), isFresh(at(3_600_000, 299_000), now)]).toEqual([true, false]);
+  });
+  it('records without issuedAt keep the 5-minute margin; legacy tokens never expire; a margin of 0 means "not expired"', () => {
+    expect([isFresh({ expiresAt: now + 301_000 }, now), isFresh({ expiresAt: now + 299_000 }, now)]).toEqual([true, false]);
+    expect(isFresh({ expiresAt: null }, now)).toBe(true);
+    expect([isFresh(at(5_000, 1), now, 0), isFresh(at(5_000, 0), now, 0)]).toEqual([true, false]);
+    expect(parseCredentialRecord(serializeCredentialRecord({ ...developer, ...at(120_000, 60_000) })).issuedAt).toBe(now - 60_000);
   });
 });

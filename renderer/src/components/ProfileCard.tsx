@@ -1,6 +1,6 @@
 // One profile: linked, linking, needing a relink, or in trouble; each with its next step.
 import { useEffect, useRef, type ReactNode } from 'react';
-import type { ApiError, AuthtrayApi, ProfileView } from '../../../preload/api.js';
+import type { ApiError, AuthtrayApi, ProfileView, UnlinkView } from '../../../preload/api.js';
 import { accountTitle, providerLabel } from '../format.js';
 import { AccountDetails } from './AccountDetails.js';
 import { ErrorNotice } from './ErrorNotice.js';
@@ -15,7 +15,7 @@ export interface ProfileCardProps {
   onRelink: (view: ProfileView) => void;
   /** Read the profiles again (after unlocking the keyring, say). */
   onRetry: () => void;
-  onUnlinked: (view: ProfileView, warning: string | null) => void;
+  onUnlinked: (view: ProfileView, result: UnlinkView) => void;
   /** Bumped when the tray asks to unlink this profile. */
   unlinkRequested?: number;
   /** Bumped when a notification or the tray opens the window on this profile. */
@@ -61,7 +61,7 @@ export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnli
   const titleId = `profile-${view.profile}-title`;
   const unlink = async () => {
     const result = await api.unlink(view.profile);
-    if (result.ok) onUnlinked(view, result.value.warning);
+    if (result.ok) onUnlinked(view, result.value);
     return errorOf(result);
   };
   let body;
