@@ -3,6 +3,7 @@
  * the next step (maestral's habit), and the original `cause` where there is one. Messages never hold
  * a secret: build them from profile names, hosts and provider error codes only.
  */
+import { cleanMessage, providerText } from './sanitize.js';
 
 export const ErrorCodes = {
   /** Bad command-line usage or bad settings. */
@@ -47,10 +48,11 @@ export class AuthtrayError extends Error {
   /** The same message in the command's words (flags instead of settings), where they differ. */
   readonly cliMessage: string | undefined;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; cliMessage?: string }) {
-    super(message, options);
+    // Whatever a message quotes (a provider's words, a file's contents), no control character reaches a face.
+    super(cleanMessage(message), options);
     this.code = code;
     this.name = new.target.name;
-    this.cliMessage = options?.cliMessage;
+    this.cliMessage = options?.cliMessage === undefined ? undefined : cleanMessage(options.cliMessage);
   }
 }
 
@@ -87,15 +89,14 @@ export class NotApprovedError extends AuthtrayError {
   }
 }
 
-/** The provider redirected back with an error other than `access_denied`. */
+/** The provider redirected back with an error other than `access_denied`: its words, cleaned and bounded (sanitize.ts). */
 export class ProviderError extends AuthtrayError {
   readonly providerError: string;
   constructor(providerError: string, description: string | undefined) {
-    super(
-      ErrorCodes.PROVIDER_ERROR,
-      `The provider reported "${providerError}"${description ? `: ${description}` : ''}. Start the link again; if it persists, check the app registration.`,
-    );
-    this.providerError = providerError;
+    const code = providerText(providerError, 100) ?? 'unknown_error';
+    const said = providerText(description);
+    super(ErrorCodes.PROVIDER_ERROR, `The provider reported "${code}"${said ? `: ${said}` : ''}. Start the link again; if it persists, check the app registration.`);
+    this.providerError = code;
   }
 }
 

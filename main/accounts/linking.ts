@@ -108,6 +108,7 @@ export class Linking {
     const redirectUri = listener ? listener.redirectUri : provider.pasteRedirectUri;
     const started = await buildAuthorization(provider, { profile, mode, redirectUri, now: deps.now() });
     this.#ctx.log?.(`authorization request: ${redactUrl(started.url)}`);
+    listener?.expectState(started.pending.state);
     const pending = { ...started.pending, backend: chosen.backend };
     try {
       await this.#pending.put(pending);

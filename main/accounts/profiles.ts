@@ -12,6 +12,7 @@ import { serializeCredentialRecord } from '../store/record.js';
 import { isSharedStoreUrl, sharedStoreLocation } from '../store/store-url.js';
 import type { CredentialStore, RefreshLock } from '../store/types.js';
 import { providerName } from '../link-request.js';
+import { cleanAccount } from '../sanitize.js';
 import type { AccountsContext } from './context.js';
 
 export interface ProfileStatus {
@@ -125,7 +126,12 @@ export class Profiles {
     if (local) return local;
     const shared = this.#sharedStore()?.shared;
     if (!shared) return null;
-    return ((await shared.loadProfile(profile)) as ProfileConfig | null) ?? null;
+    const copy = ((await shared.loadProfile(profile)) as ProfileConfig | null) ?? null;
+    if (!copy) return null;
+    // Whoever can write the store could have left it: its account is provider text, cleaned as at link time.
+    const account = copy.account && typeof copy.account === 'object' ? cleanAccount(copy.account) : null;
+    if (!account) throw new CredentialStoreError(`The settings of profile "${profile}" in the shared store are damaged (no account id). Link the profile again.`);
+    return { ...copy, account };
   }
 
   /** The shared store this run was pointed at, if any. */

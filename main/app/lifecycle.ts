@@ -3,8 +3,8 @@
  * IPC, and the change feed that rebuilds the menu and updates the window. Electron's objects come in
  * as arguments (main.ts passes the real ones), so tests drive all of it with small fakes.
  */
-import { join } from 'node:path';
-import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, PowerMonitor, Session, Shell, Tray } from 'electron';
+import { dirname, join } from 'node:path';
+import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, PowerMonitor, Protocol, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
 import type { ProfileSettings } from '../model.js';
 import { Notifier, type Notice } from '../health/notices.js';
@@ -16,6 +16,7 @@ import type { ProfileView } from '../../preload/api.js';
 import { autostartCommand, loginItemAutostart, START_HIDDEN_FLAG, xdgAutostart, xdgAutostartDir, type Autostart } from './autostart.js';
 import { createIpcHandlers, registerIpc } from './ipc.js';
 import { denyAllPermissions, lockNavigation } from './security.js';
+import { APP_PAGE_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, appSchemeHandler } from './scheme.js';
 import { AppService } from './service.js';
 import { needsPerson, trayMenuTemplate, trayTooltip } from './tray.js';
 import { MainWindow } from './window.js';
@@ -45,6 +46,7 @@ export interface ElectronParts {
   clipboard: Pick<Clipboard, 'writeText'>;
   nativeImage: { createFromPath(path: string): NativeImage };
   defaultSession: () => Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
+  protocol: Pick<Protocol, 'registerSchemesAsPrivileged' | 'handle'>;
   /** Desktop notifications (Electron's `Notification`). */
   Notification: new (options: { title: string; body: string }) => { show(): void; on(event: 'click', listener: () => void): unknown };
   /** Sleep and wake: a resume or an unlocked screen plans the keep-alive again. */
@@ -56,7 +58,7 @@ export interface AppPaths {
   entry: string;
   /** The bundled preload script (CommonJS: sandboxed preloads cannot load ES modules). */
   preload: string;
-  /** The built renderer's index.html. */
+  /** The built renderer's index.html: its folder is all that app:// serves. */
   page: string;
   /** The tray icon: a template image on macOS (named *Template.png), a colour one elsewhere. */
   trayIcon: string;
@@ -133,8 +135,11 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   app.on('window-all-closed', () => {});
   // Every web contents, ours or not, stays where it is and opens nothing.
   app.on('web-contents-created', (_event, contents) => lockNavigation(contents));
+  // The window's own scheme: privileges can only be given before ready.
+  electron.protocol.registerSchemesAsPrivileged([{ ...APP_SCHEME_PRIVILEGES, privileges: { ...APP_SCHEME_PRIVILEGES.privileges } }]);
 
   await app.whenReady();
+  electron.protocol.handle(APP_SCHEME, appSchemeHandler(dirname(options.paths.page)));
   if (options.platform === 'darwin') app.dock?.hide();
   denyAllPermissions(electron.defaultSession());
 
@@ -163,7 +168,7 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   });
   const window = new MainWindow(electron.BrowserWindow, {
     preload: options.paths.preload,
-    page: options.paths.page,
+    page: APP_PAGE_URL,
     isQuitting: () => quitting,
     bounds: () => settings.window,
     onBounds: (bounds) => settings.saveWindow(bounds),

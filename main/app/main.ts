@@ -1,7 +1,7 @@
 // The Electron entry point (bundled to dist/app/main.js): the real Electron objects into startApp.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, Notification, powerMonitor, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, clipboard, ipcMain, Menu, nativeImage, Notification, powerMonitor, protocol, session, shell, Tray } from 'electron';
 import ElectronStore from 'electron-store';
 import { openAppLog } from '../log/app-log.js';
 import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
@@ -12,7 +12,7 @@ import { startApp } from './lifecycle.js';
 const entry = fileURLToPath(import.meta.url);
 const root = join(entry, '..', '..', '..');
 startApp(
-  { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, nativeImage, Notification, powerMonitor, defaultSession: () => session.defaultSession },
+  { app, BrowserWindow, Tray, Menu, ipcMain, shell, clipboard, nativeImage, Notification, powerMonitor, defaultSession: () => session.defaultSession, protocol },
   {
     argv: process.argv,
     env: process.env,

@@ -34,8 +34,9 @@ export interface SenderInfo {
 }
 
 /**
- * The sender's URL is our own page: the same file for a `file:` page (file URLs have no useful
- * origin), the same origin otherwise (the browser tests' bridge serves the page over http).
+ * The sender's URL is our own page: the same scheme and host (app://authtray; the browser tests'
+ * bridge serves it over http://127.0.0.1:PORT), or for a `file:` page the same file (file URLs have
+ * no useful origin). Node gives a custom scheme's URL the origin "null", so scheme and host are compared.
  */
 export function isOwnPage(url: string | null, appUrl: string): boolean {
   if (!url) return false;
@@ -48,7 +49,7 @@ export function isOwnPage(url: string | null, appUrl: string): boolean {
     return false;
   }
   if (app.protocol === 'file:') return sender.protocol === 'file:' && sender.host === app.host && sender.pathname === app.pathname;
-  return sender.origin === app.origin && sender.origin !== 'null';
+  return app.host !== '' && sender.protocol === app.protocol && sender.host === app.host;
 }
 
 /** #4: one of our windows, its main frame, our own page. */
@@ -74,9 +75,10 @@ export function isAllowedExternalUrl(url: string, authorizationHost: string, opt
   return options.allowLoopbackHttp && parsed.protocol === 'http:' && parsed.hostname === '127.0.0.1';
 }
 
-/** #7: the window never navigates away from our page and never opens another window. */
+/** #7, #13: the window (and any frame in it) never navigates away from our page and never opens another window. */
 export function lockNavigation(contents: Pick<WebContents, 'on' | 'setWindowOpenHandler'>): void {
   contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-frame-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));

@@ -2,7 +2,6 @@
  * The one window: created hardened, shown on demand, hidden (not closed) when the user closes it,
  * so a link in progress and the window's state survive; destroyed only when the app quits.
  */
-import { pathToFileURL } from 'node:url';
 import type { BrowserWindow, BrowserWindowConstructorOptions, WebContents } from 'electron';
 import type { EventChannel, Events } from '../../preload/api.js';
 import { lockNavigation, secureWebPreferences } from './security.js';
@@ -24,7 +23,7 @@ type BrowserWindowClass = new (options: BrowserWindowConstructorOptions) => Brow
 
 export interface MainWindowOptions {
   preload: string;
-  /** The built renderer's index.html. */
+  /** The page's URL (app://authtray/index.html: scheme.ts serves it). */
   page: string;
   /** True once the user chose Quit: closing then really closes. */
   isQuitting: () => boolean;
@@ -46,7 +45,7 @@ export class MainWindow {
 
   /** The page's URL: IPC senders must be on it. */
   get pageUrl(): string {
-    return pathToFileURL(this.#options.page).href;
+    return this.#options.page;
   }
 
   /** Creates the window on first use, then shows and focuses it. */
@@ -69,7 +68,7 @@ export class MainWindow {
     win.on('closed', () => {
       if (this.#window === win) this.#window = null;
     });
-    void win.loadFile(this.#options.page);
+    void win.loadURL(this.#options.page);
     this.#window = win;
     return win;
   }

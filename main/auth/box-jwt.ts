@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError, UsageError } from '../errors.js';
+import { oauthErrorText } from '../sanitize.js';
 import { JWT_ALGORITHMS, type AccountInfo, type BoxJwtSubject, type CredentialRecord, type EndpointOverrides, type JwtAlgorithm, type JwtKeyMaterial, type ProfileSettings } from '../model.js';
 import { requestOptions, type AuthDeps } from './http.js';
 import { recordFromGrant, tokenEndpointCall } from './tokens.js';
@@ -209,14 +210,13 @@ export interface BoxJwtLink {
 
 /** Refusals of the first assertion, with the setting most likely at fault. */
 function refusal(err: oauth.ResponseBodyError): InvalidTokenError {
-  const description = typeof err.cause.error_description === 'string' ? `: ${err.cause.error_description.slice(0, 200)}` : '';
   const hint =
     err.error === 'invalid_client'
       ? 'Check boxAppSettings.clientID and boxAppSettings.clientSecret.'
       : err.error === 'unauthorized_client'
         ? 'The app may not use server authentication: check its authentication method and that it is authorized in the enterprise.'
         : 'Check boxAppSettings.appAuth.privateKey and boxAppSettings.appAuth.publicKeyID (the key pair registered for the app), enterpriseID or --user, and the clock of this computer.';
-  return new InvalidTokenError(`Box refused the app's JWT assertion (${err.error}${description}). ${hint}`, { cause: err });
+  return new InvalidTokenError(`Box refused the app's JWT assertion (${oauthErrorText(err)}). ${hint}`, { cause: err });
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   NotApprovedError,
   ProviderError,
 } from '../errors.js';
+import { oauthErrorText } from '../sanitize.js';
 import { requestOptions, type AuthDeps } from './http.js';
 import { tokenEndpointCall } from './tokens.js';
 import { PENDING_TTL_MS, type PendingAuthorization } from '../store/pending.js';
@@ -108,7 +109,8 @@ export function noPendingAuthorization(): BadStateError {
   return new BadStateError('No link is in progress for this profile. Start the link again.');
 }
 
-function sameString(a: string, b: string): boolean {
+/** Compares two secrets (a `state`) in constant time. */
+export function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
@@ -140,7 +142,7 @@ export function checkAuthorizationResponse(
   const error = params.get('error');
   if (error !== null) {
     if (error === 'access_denied') throw new NotApprovedError();
-    throw new ProviderError(error.slice(0, 100), params.get('error_description')?.slice(0, 300));
+    throw new ProviderError(error, params.get('error_description') ?? undefined);
   }
   if (!params.get('code')) throw new BadRequestError('The redirect has no authorization code. Start the link again.');
   // A bare code comes from the provider's own page, not a redirect: there is no state to compare
@@ -185,7 +187,7 @@ export async function exchangeCode(
     {
       what: 'the code exchange',
       next: 'start the link again',
-      refused: (err) => new InvalidTokenError(`The provider rejected the authorization code (${err.error}). Start the link again and paste the new code.`, { cause: err }),
+      refused: (err) => new InvalidTokenError(`The provider rejected the authorization code (${oauthErrorText({ error: err.error })}). Start the link again and paste the new code.`, { cause: err }),
     },
   );
 }

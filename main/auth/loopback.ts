@@ -1,12 +1,16 @@
 /**
  * The loopback redirect listener (RFC 8252 §7.3): one-shot, 127.0.0.1 only, one path, GET only.
- * A response that does not belong to the pending link (wrong state, missing parameters) is answered
- * with an error page and the listener keeps waiting, so a forged request cannot end a genuine link.
- * Pages are fixed text: nothing from the request is reflected.
+ * Before anything else each request must name this listener in `Host` (127.0.0.1:PORT or
+ * [::1]:PORT: a DNS-rebinding page sends its own name and gets an empty 421) and carry the link's
+ * `state`; a mismatch is answered at once, without waiting for anything, so however many forged
+ * callbacks arrive the genuine redirect is never held up or refused. Only a callback with the right
+ * state reaches the handler; a wrong code or missing parameters there also leaves the listener
+ * waiting. Pages are fixed text: nothing from the request is reflected.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthtrayError, CancelledError, ErrorCodes } from '../errors.js';
+import { sameString } from './flow.js';
 
 export const LOOPBACK_PATH = '/callback';
 export const LOOPBACK_TIMEOUT_MS = 5 * 60_000;
@@ -15,6 +19,8 @@ export interface LoopbackOptions<T> {
   /** 0 picks a free port. */
   port: number;
   timeoutMs?: number;
+  /** The link's `state`, when known at start; else give it with `expectState` before the URL goes out. */
+  state?: string;
   /**
    * Called with the query of each GET on the path. Throwing a CsrfError or BadRequestError keeps
    * the listener waiting; any other outcome ends it.
@@ -29,6 +35,8 @@ export interface LoopbackListener<T> {
   readonly result: Promise<T>;
   /** Stops waiting: `result` rejects with CancelledError. */
   cancel(): void;
+  /** The `state` of the link this listener serves: until it is set, every callback is refused. */
+  expectState(state: string): void;
 }
 
 const page = (title: string, text: string) =>
@@ -66,13 +74,29 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
   result.catch(() => {}); // the caller may never ask; the rejection is still delivered to those who do
   let busy = false;
   let finished = false;
+  let expected = options.state ?? null;
+  let hosts: ReadonlySet<string> = new Set();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // A name other than our own address (DNS rebinding, a proxy): nothing to read, not even a page.
+    if (!hosts.has((req.headers.host ?? '').toLowerCase())) {
+      res.writeHead(421, { 'content-length': '0', 'cache-control': 'no-store', connection: 'close' });
+      return res.end();
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return send(res, 400, PAGES.notFound); // a request target no URL parser reads must not end the process
+    }
     if (url.pathname !== LOOPBACK_PATH) return send(res, 404, PAGES.notFound);
     if (req.method !== 'GET') return send(res, 405, PAGES.notFound, { allow: 'GET' });
-    // One callback at a time, and none after the link ended.
-    if (finished || busy) return send(res, 409, PAGES.retry);
+    if (finished) return send(res, 409, PAGES.retry);
+    // Not this link's state: refused here and now, so forged callbacks never occupy the handler.
+    const states = url.searchParams.getAll('state');
+    if (expected === null || states.length !== 1 || !sameString(states[0]!, expected)) return send(res, 400, PAGES.retry);
+    // The genuine redirect is being handled: a second copy of it (a reload) waits for nothing either.
+    if (busy) return send(res, 409, PAGES.retry);
     busy = true;
     options.handle(url.searchParams).then(
       (value) => {
@@ -111,10 +135,14 @@ export async function startLoopbackListener<T>(options: LoopbackOptions<T>): Pro
     });
   });
   const { port } = server.address() as AddressInfo;
+  hosts = new Set([`127.0.0.1:${port}`, `[::1]:${port}`]);
   return {
     redirectUri: `http://127.0.0.1:${port}${LOOPBACK_PATH}`,
     port,
     result,
     cancel: () => finish(() => settle.reject(new CancelledError('The link was cancelled.'))),
+    expectState: (state) => {
+      expected = state;
+    },
   };
 }

@@ -6,6 +6,7 @@
 import * as oauth from 'oauth4webapi';
 import { needsClientSecret } from '../link-request.js';
 import { ProviderAnswerError, ProviderError, UsageError } from '../errors.js';
+import { cleanAccount } from '../sanitize.js';
 import type { AccountInfo, EndpointOverrides, ProfileSettings, ProviderKind, RedirectMode, ServerMetadata } from '../model.js';
 import {
   assertSafeEndpoint,
@@ -389,6 +390,23 @@ export function forLinking(settings: ProfileSettings): ProfileSettings {
  * endpoints given) discover it: the returned settings then carry it, for the caller to save.
  */
 export async function resolveProvider(settings: ProfileSettings, deps: AuthDeps): Promise<Provider> {
+  return withCleanAccount(await providerFor(settings, deps));
+}
+
+/** Whoever the provider says the account is, it reaches the config, the terminal and the window as clean text (sanitize.ts). */
+function withCleanAccount(provider: Provider): Provider {
+  const fetchAccount = provider.fetchAccount.bind(provider);
+  return {
+    ...provider,
+    async fetchAccount(tokens, deps) {
+      const account = cleanAccount(await fetchAccount(tokens, deps));
+      if (!account) throw new ProviderError('invalid_response', 'the account has no usable id');
+      return account;
+    },
+  };
+}
+
+async function providerFor(settings: ProfileSettings, deps: AuthDeps): Promise<Provider> {
   // A developer token needs no client id: nothing it does authenticates the client.
   if (settings.provider === 'box-developer-token') return boxDeveloperToken(settings);
   if (!settings.clientId) throw new UsageError('A client id is needed: pass --client-id.');

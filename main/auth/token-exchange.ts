@@ -5,6 +5,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { InvalidTokenError, UsageError } from '../errors.js';
+import { oauthErrorText } from '../sanitize.js';
 import { requestOptions, type AuthDeps } from './http.js';
 import { expiresAtOf, grantedScopes, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
@@ -106,14 +107,13 @@ export async function downscopeToken(
     {
       what: 'the token exchange',
       refused: (err) => {
-        const description = typeof err.cause.error_description === 'string' ? `: ${err.cause.error_description.slice(0, 200)}` : '';
         const hint =
           err.error === 'invalid_scope' && isBox(provider)
             ? ` Box's downscope scopes are ${BOX_DOWNSCOPE_SCOPES.join(', ')}.`
             : err.error === 'invalid_grant'
               ? ' The access token was not accepted: check the profile with authtray status.'
               : '';
-        return new InvalidTokenError(`${new URL(as.token_endpoint!).host} refused to downscope the token (${err.error}${description}).${hint}`, { cause: err });
+        return new InvalidTokenError(`${new URL(as.token_endpoint!).host} refused to downscope the token (${oauthErrorText(err)}).${hint}`, { cause: err });
       },
     },
   );

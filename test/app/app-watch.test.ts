@@ -5,12 +5,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { APP_PAGE_URL } from '../../main/app/scheme.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp, type StartOptions } from '../../main/app/lifecycle.js';
 import { AppSettings, memorySettings } from '../../main/settings/app-settings.js';
 import type { Result } from '../../preload/api.js';
-import { APP_PAGE as PAGE, appStartOptions, fakeElectron, type FakeElectron } from '../support/electron-fakes.js';
+import { appStartOptions, fakeElectron, type FakeElectron } from '../support/electron-fakes.js';
 import { revokeAtProvider, storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
 
@@ -28,7 +28,7 @@ async function start(fake: FakeElectron, extra: Partial<StartOptions> = {}) {
     appStartOptions(fx.home, fx.sandbox.issuer, { watch: { idleLifetime: () => 1600, retryDelaysMs: [50] }, ...extra }),
   );
   running.push(app!);
-  fake.windows[0]?.pageReady(pathToFileURL(PAGE).href);
+  fake.windows[0]?.pageReady(APP_PAGE_URL);
   return app!;
 }
 

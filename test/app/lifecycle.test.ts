@@ -2,24 +2,23 @@
 // and the sandbox: single instance, window, tray, IPC wiring, start at login.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
 import { startApp, type StartOptions } from '../../main/app/lifecycle.js';
+import { APP_PAGE_URL, WINDOW_CSP } from '../../main/app/scheme.js';
 import type { ProfileView, Result } from '../../preload/api.js';
 import { approve } from '../support/login.js';
 import { appStartOptions, fakeElectron, FakeWebContents, type FakeElectron, type MenuItemConstructorOptions } from '../support/electron-fakes.js';
 import { useSandbox, waitFor } from '../support/fixtures.js';
 
 const fx = useSandbox();
-const PAGE = '/opt/authtray/dist/renderer/index.html';
 
 const options = (extra: Partial<StartOptions> = {}) => appStartOptions(fx.home, fx.sandbox.issuer, extra);
 
 async function start(fake: FakeElectron, extra: Partial<StartOptions> = {}) {
   const running = await startApp(fake.parts, options(extra));
   const win = fake.windows[0];
-  win?.pageReady(pathToFileURL(PAGE).href);
+  win?.pageReady(APP_PAGE_URL);
   return running;
 }
 
@@ -55,7 +54,12 @@ describe('start-up', () => {
     // Chromium's files beside authtray's (not over config.json), set before the instance lock.
     expect(fake.app.paths).toEqual({ name: 'authtray', userData: join(fx.home, 'electron'), beforeLock: true });
     expect(win.options.webPreferences).toMatchObject({ preload: '/opt/authtray/dist/app/preload.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
-    expect(win.loaded).toBe(PAGE);
+    // The page from the app's own scheme, made privileged before ready and served from the renderer's folder.
+    expect(win.loaded).toBe(APP_PAGE_URL);
+    expect(fake.protocol.privileged).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true }, beforeReady: true }]);
+    const served = await fake.protocol.handlers.get('app')!(new Request('app://authtray/index.html'));
+    expect(served.status).toBe(404); // /opt/authtray/dist/renderer does not exist here
+    expect(served.headers.get('content-security-policy')).toBe(WINDOW_CSP);
     expect(win.visible).toBe(true);
     expect(fake.trays[0]!.image).toEqual({ path: '/opt/authtray/assets/tray/tray.png' });
     expect(fake.trays[0]!.menu.map((i) => i.label ?? '---')).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', 'Settings…', '---', 'Start at login', '---', 'Show log', 'Quit']);
@@ -66,10 +70,12 @@ describe('start-up', () => {
     expect([...fake.handlers.keys()].sort()).toEqual([...CHANNELS].sort());
     // Our window and any other web contents stay put and open nothing.
     expect(win.webContents.cancellable('will-navigate', 'https://evil.example/')).toBe(true);
+    expect(win.webContents.cancellable('will-frame-navigate', { url: 'https://evil.example/', isMainFrame: false })).toBe(true);
     expect(win.webContents.windowOpenHandler!({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
     const other = new FakeWebContents();
     fake.app.emit('web-contents-created', {}, other);
     expect(other.cancellable('will-navigate', 'https://evil.example/')).toBe(true);
+    expect(other.cancellable('will-frame-navigate', { url: 'https://evil.example/', isMainFrame: false })).toBe(true);
     expect(other.windowOpenHandler!({ url: 'x' })).toEqual({ action: 'deny' });
   });
 
@@ -81,7 +87,7 @@ describe('start-up', () => {
     click(fake.trays[0]!.item('Open authtray'));
     expect(fake.windows).toHaveLength(1);
     expect(fake.windows[0]!.visible).toBe(false); // shown once its page is ready, not blank
-    fake.windows[0]!.pageReady(pathToFileURL(PAGE).href);
+    fake.windows[0]!.pageReady(APP_PAGE_URL);
     expect(fake.windows[0]!.visible).toBe(true);
   });
 
@@ -144,7 +150,7 @@ describe('IPC, events and the tray menu', () => {
     click(fake.trays[0]!.item('Link account…'));
     const contents = fake.windows[0]!.webContents;
     expect(contents.sent).toEqual([]); // still loading: held back
-    fake.windows[0]!.pageReady(pathToFileURL(PAGE).href);
+    fake.windows[0]!.pageReady(APP_PAGE_URL);
     expect(contents.sent).toEqual([['ui:command', { command: 'link' }]]);
     expect(fake.windows[0]!.visible).toBe(true);
   });

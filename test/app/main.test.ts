@@ -1,13 +1,15 @@
 // The real entry point, bundled as `npm start` bundles it, started under Node with a stand-in for
 // the electron module: the bundle loads, finds its preload, page and icon, and answers IPC.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
+import { WINDOW_CSP } from '../../main/app/scheme.js';
 import { buildApp } from '../../scripts/app.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,8 +34,11 @@ describe('dist/app/main.js', () => {
       expect(window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
       expect(window.webPreferences.preload).toBe(join(root, 'dist/app/preload.cjs'));
       expect(existsSync(window.webPreferences.preload)).toBe(true);
-      expect(report.loaded).toBe(join(root, 'dist/renderer/index.html'));
-      expect(readFileSync(report.loaded, 'utf8')).toContain("default-src 'self'; script-src 'self'");
+      // The page comes from the app's own privileged scheme, the built index.html with the CSP as a header; nothing outside dist/renderer.
+      expect(report.privileged).toEqual({ schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }], beforeReady: true });
+      expect(report.loaded).toBe('app://authtray/index.html');
+      expect(report.page).toMatchObject({ status: 200, type: 'text/html; charset=utf-8', csp: WINDOW_CSP, escapeStatus: 404 });
+      expect(report.page.body).toBe(readFileSync(join(root, 'dist/renderer/index.html'), 'utf8'));
       expect(report.trayIcon).toBe(join(root, 'assets/tray/tray.png'));
       expect(existsSync(report.trayIcon)).toBe(true);
       expect(report.menu[0]).toBe('No account linked');
@@ -60,6 +65,10 @@ describe('dist/app/main.js', () => {
   });
 });
 
+/** electron-builder's globs as far as this config uses them: `**` any path, `*` within one segment. */
+const globMatches = (glob: string, path: string) =>
+  new RegExp(`^${glob.split('**').map((part) => part.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*')}$`).test(path);
+
 describe('electron-builder.yml', () => {
   const config = readFileSync(join(root, 'electron-builder.yml'), 'utf8');
   const list = (key: string) => {
@@ -84,6 +93,32 @@ describe('electron-builder.yml', () => {
     expect(config).toMatch(/^linux:\n {2}target: \[AppImage, deb\]/m);
     for (const icon of ['assets/icon.png', 'assets/tray/tray.png', 'assets/tray/tray@2x.png', 'assets/tray/trayTemplate.png', 'assets/tray/trayTemplate@2x.png']) {
       expect(existsSync(join(root, icon)), icon).toBe(true);
+    }
+  });
+
+  it('is valid for electron-builder itself, flips the fuses SECURITY.md asks for, and still unpacks the keyring binding', async () => {
+    const { getConfig, validateConfiguration } = await import('app-builder-lib/out/util/config/config.js');
+    const loaded = await getConfig(root, null, null);
+    await validateConfiguration(loaded, { isEnabled: false, add: () => {} } as never);
+    expect(loaded.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    expect(loaded.asar).toBe(true);
+    // The native binding (and the package that requires it) fall under asarUnpack, so they land in
+    // app.asar.unpacked, where Electron loads native modules from.
+    const binding = createRequire(join(root, 'package.json')).resolve('@napi-rs/keyring');
+    const natives = readdirSync(join(root, 'node_modules/@napi-rs'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.node'))
+      .map((f) => `node_modules/@napi-rs/${f}`);
+    expect(natives.length).toBeGreaterThan(0);
+    for (const file of [relative(root, binding), ...natives]) {
+      expect((loaded.asarUnpack as string[]).some((glob) => globMatches(glob, file)), file).toBe(true);
     }
   });
 });

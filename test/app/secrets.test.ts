@@ -3,7 +3,7 @@
 // keep-alive) and an unlink through the running app, then both files are scanned for every secret used.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { APP_PAGE_URL } from '../../main/app/scheme.js';
 import { describe, expect, it, vi } from 'vitest';
 import { startApp } from '../../main/app/lifecycle.js';
 import { openAppLog } from '../../main/log/app-log.js';
@@ -11,7 +11,7 @@ import { AppSettings, settingsStoreOptions, type AppSettingsData } from '../../m
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { Result } from '../../preload/api.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
-import { APP_PAGE as PAGE, appStartOptions, fakeElectron } from '../support/electron-fakes.js';
+import { appStartOptions, fakeElectron } from '../support/electron-fakes.js';
 import { storedRecord, useSandbox, waitFor } from '../support/fixtures.js';
 import { approve } from '../support/login.js';
 
@@ -34,7 +34,7 @@ describe('the log and the settings file', () => {
       }),
     ))!;
     try {
-      fake.windows[0]!.pageReady(pathToFileURL(PAGE).href);
+      fake.windows[0]!.pageReady(APP_PAGE_URL);
       const contents = fake.windows[0]!.webContents;
       const invoke = (channel: string, payload: unknown) => fake.handlers.get(channel)!({ sender: contents, senderFrame: contents.mainFrame }, payload) as Promise<Result<unknown>>;
       const secrets = new Set<string>([client.clientSecret]);

@@ -41,6 +41,13 @@ describe('#4 trusted senders', () => {
   ])('refuses %s', (_name, sender) => {
     expect(isTrustedSender(sender, page)).toBe(false);
   });
+  it('on the app:// scheme: our scheme and host, any path of it; nothing else', () => {
+    const app = 'app://authtray/index.html';
+    expect(isOwnPage('app://authtray/index.html#/x', app)).toBe(true);
+    for (const url of ['app://evil/index.html', 'app-x://authtray/index.html', 'https://authtray/index.html', 'file:///authtray/index.html', 'app:///index.html', 'app://authtray.evil/index.html']) {
+      expect(isOwnPage(url, app), url).toBe(false);
+    }
+  });
   it('over http (the test bridge) the origin must match exactly', () => {
     expect(isOwnPage('http://127.0.0.1:5000/index.html', 'http://127.0.0.1:5000/')).toBe(true);
     expect(isOwnPage('http://127.0.0.1:5001/', 'http://127.0.0.1:5000/')).toBe(false);
@@ -67,6 +74,15 @@ describe('#7 navigation and new windows', () => {
     expect(contents.cancellable('will-attach-webview', {}, {})).toBe(true);
     expect(contents.windowOpenHandler!({ url: 'https://www.dropbox.com/oauth2/authorize' })).toEqual({ action: 'deny' });
     expect(contents.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+  });
+});
+
+describe('#13 frames navigate no more than the window', () => {
+  it('prevents will-frame-navigate, for a sub-frame and the main frame alike', () => {
+    const contents = new FakeWebContents();
+    lockNavigation(contents as never);
+    expect(contents.cancellable('will-frame-navigate', { url: 'https://evil.example/', isMainFrame: false })).toBe(true);
+    expect(contents.cancellable('will-frame-navigate', { url: 'app://authtray/other.html', isMainFrame: true })).toBe(true);
   });
 });
 

@@ -17,9 +17,9 @@ function accepts(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+async function get(port: number, path: string, method = 'GET', host?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers: host === undefined ? {} : { host } }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -28,6 +28,20 @@ async function get(port: number, path: string, method = 'GET'): Promise<{ status
     req.end();
   });
 }
+
+/** Sends raw bytes and resolves with everything the listener answered before it closed. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (c: string) => (answer += c));
+    socket.once('error', reject);
+    socket.once('close', () => resolve(answer));
+    socket.write(text);
+  });
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const MARKER = 'R3FL3CT3D';
 const hostile = `?code=${MARKER}%3Cscript%3E&state=${MARKER}&error_description=${MARKER}%3Cb%3E`;
@@ -47,7 +61,7 @@ describe('loopback listener', () => {
 
   it('answers other paths with 404 and other methods with 405, and keeps waiting', async () => {
     let calls = 0;
-    const listener = await startLoopbackListener({ port: 0, handle: async () => ++calls });
+    const listener = await startLoopbackListener({ port: 0, state: 'y', handle: async () => ++calls });
     expect((await get(listener.port, '/')).status).toBe(404);
     expect((await get(listener.port, `/other${hostile}`)).status).toBe(404);
     expect((await get(listener.port, `${LOOPBACK_PATH}?code=x`, 'POST')).status).toBe(405);
@@ -64,6 +78,12 @@ describe('loopback listener', () => {
         return params.get('code');
       },
     });
+    // Until the link's state is known, nothing gets through.
+    expect((await get(listener.port, `${LOOPBACK_PATH}?code=real&state=good`)).status).toBe(400);
+    listener.expectState('good');
+    for (const query of ['?code=evil&state=bad', '?code=evil', '?code=evil&state=good&state=bad', '?code=evil&state=goo', '?code=evil&state=goodX']) {
+      expect((await get(listener.port, `${LOOPBACK_PATH}${query}`)).status).toBe(400);
+    }
     const forged = await get(listener.port, `${LOOPBACK_PATH}?code=evil&state=bad`);
     expect(forged.status).toBe(400);
     const genuine = await get(listener.port, `${LOOPBACK_PATH}?code=real&state=good`);
@@ -71,11 +91,12 @@ describe('loopback listener', () => {
     expect(await listener.result).toBe('real');
   });
 
-  it('takes one callback: a concurrent one is refused, and after success the port is closed', async () => {
+  it('takes one callback: a concurrent copy of it is refused, and after success the port is closed', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const listener = await startLoopbackListener({
       port: 0,
+      state: 's',
       handle: async (params) => {
         await gate;
         return params.get('code');
@@ -92,9 +113,67 @@ describe('loopback listener', () => {
     expect(await accepts('127.0.0.1', listener.port)).toBe(false);
   });
 
+  it('50 forged callbacks in flight, before and during the genuine one, neither delay nor stop it', async () => {
+    const seen: string[] = [];
+    // The code exchange of the genuine callback lasts until every forged one has been answered.
+    let exchanged!: () => void;
+    const exchange = new Promise<void>((r) => (exchanged = r));
+    // Like the real handler: a check that takes a while (the pending link is read from disk), then the code exchange.
+    const listener = await startLoopbackListener({
+      port: 0,
+      state: 'genuine-state',
+      handle: async (params) => {
+        seen.push(params.get('code')!);
+        await delay(50);
+        if (params.get('state') !== 'genuine-state') throw new CsrfError();
+        await exchange;
+        return params.get('code');
+      },
+    });
+    const forge = (i: number) => get(listener.port, `${LOOPBACK_PATH}?code=forged${i}&state=forged-state-${i}`);
+    // Ten connections that started a forged request and never finish it.
+    const stalled = Array.from({ length: 10 }, () => connect({ host: '127.0.0.1', port: listener.port }));
+    for (const s of stalled) s.on('error', () => {}).write(`GET ${LOOPBACK_PATH}?code=slow&state=x HTTP/1.1\r\nHost: 127.0.0.1:${listener.port}\r\n`);
+    try {
+      const before = Array.from({ length: 25 }, (_, i) => forge(i));
+      await delay(10);
+      const genuine = get(listener.port, `${LOOPBACK_PATH}?code=real&state=genuine-state`);
+      await delay(60); // the genuine callback is being handled now
+      const during = Array.from({ length: 25 }, (_, i) => forge(25 + i));
+      const forged = await Promise.all([...before, ...during]);
+      expect(forged.map((f) => f.status)).toEqual(Array(50).fill(400));
+      exchanged();
+      expect((await genuine).status).toBe(200);
+      expect(await listener.result).toBe('real');
+      expect(seen).toEqual(['real']);
+    } finally {
+      for (const s of stalled) s.destroy();
+    }
+  });
+
+  it('a request naming another host (DNS rebinding) gets an empty 421, a target that is no URL a 400; neither reaches the handler', async () => {
+    let calls = 0;
+    const listener = await startLoopbackListener({ port: 0, state: 'good', handle: async () => ++calls });
+    const path = `${LOOPBACK_PATH}?code=c&state=good`;
+    for (const host of [`evil.example:${listener.port}`, `localhost:${listener.port}`, '127.0.0.1', `127.0.0.1:${listener.port + 1}`, `127.0.0.1.evil.example:${listener.port}`]) {
+      expect(await get(listener.port, path, 'GET', host)).toEqual({ status: 421, body: '' });
+    }
+    // No Host at all (HTTP/1.0).
+    const answer = await raw(listener.port, `GET ${path} HTTP/1.0\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 421 /);
+    expect(answer.split('\r\n\r\n')[1]).toBe('');
+    // A request target that is no URL at all is answered, and the listener (the process) lives on.
+    expect(await raw(listener.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${listener.port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+    expect(calls).toBe(0);
+    // [::1]:PORT is our own name too (the listener itself binds 127.0.0.1 only).
+    expect((await get(listener.port, path, 'GET', `[::1]:${listener.port}`)).status).toBe(200);
+    expect(await listener.result).toBe(1);
+  });
+
   it('a final error (not approved) ends the wait with that error', async () => {
     const listener = await startLoopbackListener({
       port: 0,
+      state: 's',
       handle: async () => {
         throw new NotApprovedError();
       },
@@ -141,7 +220,7 @@ describe('loopback listener', () => {
     ];
     for (const handle of outcomes) {
       for (const path of [`${LOOPBACK_PATH}${hostile}`, `/${MARKER}${hostile}`]) {
-        const listener = await startLoopbackListener({ port: 0, handle });
+        const listener = await startLoopbackListener({ port: 0, state: MARKER, handle });
         const page = await get(listener.port, path);
         expect(page.body).not.toContain(MARKER);
         expect(page.body).toMatch(/^<!doctype html>/);

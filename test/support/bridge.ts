@@ -1,15 +1,16 @@
 /**
- * The loopback test bridge: serves the built renderer on 127.0.0.1 with the real preload API over
- * HTTP in place of Electron's IPC, and answers it with the same handler code main/app registers
- * (sender check, schema, app service). Every answer and event is kept in `wire` for secret scans.
+ * The loopback test bridge: serves the built renderer on 127.0.0.1 through the app:// scheme's own
+ * handler (so Chromium enforces the same CSP header), with the real preload API over HTTP in place
+ * of Electron's IPC, answered with the same handler code main/app registers (sender check, schema,
+ * app service). Every answer and event is kept in `wire` for secret scans.
  */
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { createIpcHandlers, dispatch } from '../../main/app/ipc.js';
+import { APP_HOST, APP_SCHEME, appSchemeHandler } from '../../main/app/scheme.js';
 import type { AppService } from '../../main/app/service.js';
 import type { EventChannel, Events } from '../../preload/api.js';
 
@@ -21,8 +22,6 @@ export interface Bridge {
   send<E extends EventChannel>(channel: E, payload: Events[E]): void;
   close(): Promise<void>;
 }
-
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
 
 async function clientScript(): Promise<string> {
   const result = await build({
@@ -46,6 +45,7 @@ async function body(req: IncomingMessage): Promise<unknown> {
 /** Serves `rendererDir` (a Vite build) and the bridge for `service`. */
 export async function startBridge(options: { rendererDir: string; service: AppService }): Promise<Bridge> {
   const handlers = createIpcHandlers(options.service);
+  const renderer = appSchemeHandler(options.rendererDir);
   const client = await clientScript();
   const streams = new Set<ServerResponse>();
   const wire: string[] = [];
@@ -79,23 +79,19 @@ export async function startBridge(options: { rendererDir: string; service: AppSe
         return;
       }
       if (url.pathname === '/bridge.js') {
-        res.writeHead(200, { 'content-type': TYPES['.js']! }).end(client);
+        res.writeHead(200, { 'content-type': 'text/javascript' }).end(client);
         return;
       }
-      const path = url.pathname === '/' ? '/index.html' : url.pathname;
-      const file = normalize(join(options.rendererDir, path));
-      if (!file.startsWith(options.rendererDir + sep)) return res.writeHead(404).end();
-      let content: Buffer;
-      try {
-        content = await readFile(file);
-      } catch {
-        return res.writeHead(404).end();
-      }
-      if (path === '/index.html') {
+      // The page and its assets, as app://authtray/ serves them in the app: status, headers (the CSP), body.
+      const answer = await renderer(new Request(`${APP_SCHEME}://${APP_HOST}${req.url ?? '/'}`, { method: req.method }));
+      let content = Buffer.from(await answer.arrayBuffer());
+      if (answer.ok && (answer.headers.get('content-type') ?? '').startsWith('text/html')) {
         // The bridge plays the preload: it must run before the page's module script.
         content = Buffer.from(content.toString('utf8').replace('<script type="module"', '<script src="./bridge.js"></script>\n    <script type="module"'));
       }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(content);
+      // Except the referrer policy: the bridge learns the sending page from the Referer (Electron knows the frame itself).
+      const headers = Object.fromEntries([...answer.headers].filter(([name]) => name !== 'referrer-policy'));
+      res.writeHead(answer.status, headers).end(content);
     })().catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();

@@ -30,7 +30,7 @@ export class FakeWebContents extends EventEmitter {
   send(channel: string, payload: unknown) {
     this.sent.push([channel, payload]);
   }
-  /** The page finished loading (what Electron reports after `loadFile`). */
+  /** The page finished loading (what Electron reports after `loadURL`). */
   finishLoad(url: string) {
     this.mainFrame.url = url;
     this.loading = false;
@@ -57,8 +57,8 @@ export class FakeBrowserWindow extends EventEmitter {
     this.options = options;
     FakeBrowserWindow.created.push(this);
   }
-  loadFile(path: string) {
-    this.loaded = path;
+  loadURL(url: string) {
+    this.loaded = url;
     return Promise.resolve();
   }
   show() {
@@ -84,7 +84,7 @@ export class FakeBrowserWindow extends EventEmitter {
   getBounds() {
     return { ...this.bounds, width: this.bounds.width || (this.options.width ?? 0), height: this.bounds.height || (this.options.height ?? 0) };
   }
-  /** The page loaded and was painted: what Electron reports after `loadFile`. */
+  /** The page loaded and was painted: what Electron reports after `loadURL`. */
   pageReady(url: string) {
     this.webContents.finishLoad(url);
     this.emit('ready-to-show');
@@ -151,6 +151,19 @@ export class FakeNotification extends EventEmitter {
   }
 }
 
+/** `protocol`: which schemes were made privileged (and whether before ready), and each scheme's handler. */
+export class FakeProtocol {
+  readonly privileged: { scheme: string; privileges: unknown; beforeReady: boolean }[] = [];
+  readonly handlers = new Map<string, (request: Request) => Promise<Response>>();
+  constructor(private readonly isReady: () => boolean) {}
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges: unknown }[]) {
+    for (const s of schemes) this.privileged.push({ ...s, beforeReady: !this.isReady() });
+  }
+  handle(scheme: string, handler: (request: Request) => Promise<Response>) {
+    this.handlers.set(scheme, handler);
+  }
+}
+
 export interface FakeElectron {
   parts: ElectronParts;
   app: EventEmitter & {
@@ -163,6 +176,7 @@ export interface FakeElectron {
   };
   handlers: Map<string, Handler>;
   session: FakeSession;
+  protocol: FakeProtocol;
   opened: string[];
   clipboard: string[];
   windows: FakeBrowserWindow[];
@@ -191,6 +205,8 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
   });
   const handlers = new Map<string, Handler>();
   const session = new FakeSession();
+  let ready = false;
+  const protocol = new FakeProtocol(() => ready);
   const opened: string[] = [];
   const clipboard: string[] = [];
   const appApi = {
@@ -212,7 +228,10 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
       app.emit('before-quit');
     },
     on: (event: string, listener: (...args: unknown[]) => void) => app.on(event, listener),
-    whenReady: () => Promise.resolve(),
+    whenReady: () => {
+      ready = true;
+      return Promise.resolve();
+    },
     isPackaged: options.isPackaged ?? false,
     getLoginItemSettings: () => ({ openAtLogin: app.loginItems.openAtLogin, wasOpenedAtLogin: app.loginItems.wasOpenedAtLogin }),
     setLoginItemSettings: (settings: { openAtLogin: boolean }) => {
@@ -237,8 +256,9 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
     clipboard: { writeText: (text: string) => void clipboard.push(text) },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
     defaultSession: () => session,
+    protocol,
   } as unknown as ElectronParts;
-  return { parts, app, handlers, session, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created, notifications: FakeNotification.shown, powerMonitor, openedPaths };
+  return { parts, app, handlers, session, protocol, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created, notifications: FakeNotification.shown, powerMonitor, openedPaths };
 }
 
 /** Where the app under test thinks it is installed. */

@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 const report: Record<string, unknown> = { handled: [] as string[], windows: [] as unknown[] };
 const handlers = new Map<string, (event: unknown, payload: unknown) => Promise<unknown>>();
 const appEvents = new EventEmitter();
+const schemeHandlers = new Map<string, (request: Request) => Promise<Response>>();
+let ready = false;
 
 class WebContents extends EventEmitter {
   readonly mainFrame = { url: '' };
@@ -24,11 +26,15 @@ export class BrowserWindow extends EventEmitter {
     super();
     (report.windows as unknown[]).push(options);
   }
-  async loadFile(path: string) {
-    report.loaded = path;
-    this.webContents.mainFrame.url = new URL(`file://${path}`).href;
-    // Started: ask something over IPC as the window would, then report.
+  async loadURL(url: string) {
+    report.loaded = url;
+    this.webContents.mainFrame.url = url;
+    // Started: fetch the page through the app's scheme and ask something over IPC, as the window would; then report.
     setTimeout(async () => {
+      const handler = schemeHandlers.get(new URL(url).protocol.slice(0, -1));
+      const page = await handler!(new Request(url));
+      const escape = await handler!(new Request(new URL('/%2e%2e/%2e%2e/package.json', url)));
+      report.page = { status: page.status, type: page.headers.get('content-type'), csp: page.headers.get('content-security-policy'), body: await page.text(), escapeStatus: escape.status };
       report.appInfo = await handlers.get('app:info')!({ sender: this.webContents, senderFrame: this.webContents.mainFrame }, null);
       process.stdout.write(`${JSON.stringify(report)}\n`);
       process.exit(0);
@@ -76,7 +82,10 @@ export const app = {
   requestSingleInstanceLock: () => true,
   quit: () => process.exit(3),
   on: (event: string, listener: (...args: unknown[]) => void) => appEvents.on(event, listener),
-  whenReady: () => Promise.resolve(),
+  whenReady: () => {
+    ready = true;
+    return Promise.resolve();
+  },
   isPackaged: false,
   setName: (name: string) => void (report.name = name),
   setPath: (name: string, path: string) => {
@@ -107,6 +116,10 @@ export const session = {
     setPermissionCheckHandler: () => {},
   },
 };
+export const protocol = {
+  registerSchemesAsPrivileged: (schemes: { scheme: string; privileges: unknown }[]) => void (report.privileged = { schemes, beforeReady: !ready }),
+  handle: (scheme: string, handler: (request: Request) => Promise<Response>) => void schemeHandlers.set(scheme, handler),
+};
 
 // electron-store imports the module's default export.
-export default { app, ipcMain, shell, BrowserWindow, Tray, Menu, clipboard, nativeImage, session, Notification, powerMonitor };
+export default { app, ipcMain, shell, BrowserWindow, Tray, Menu, clipboard, nativeImage, session, Notification, powerMonitor, protocol };
