@@ -8,6 +8,7 @@
  *   entry (target ≤ 1.25×);
  * - refresh requests when 8 processes × 100 callers hit an expired record: in plain text, in the
  *   keyring, and through a sealed Redis store from two hosts (target 1 each);
+ * - the agent's figures (bench/agent.ts): token via the agent, token files, 100 processes on one keyring;
  * - the window's JavaScript, gzipped (target ≤ 80 KB; bench/renderer-size.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ import { startSecretService, type SecretService } from '../test/support/keyring.
 import { approve, linkByPaste } from '../test/support/login.js';
 import { startRedis } from '../test/support/services.js';
 import { refreshStorm } from '../test/support/storm.js';
+import { agentStartup, keyringProcessStorm, oidcTokenReference, type AgentBench } from './agent.js';
 import { rendererSizeFigure } from './renderer-size.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -49,24 +51,24 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Wall time of one process run, in ms. */
-function timeRun(args: string[], env: NodeJS.ProcessEnv): number {
+/** Wall time of one process run, in ms: node with `args`, or `[program, ...args]` when `program` is given. */
+function timeRun(args: string[], env: NodeJS.ProcessEnv, program = process.execPath): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(program, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return elapsed;
 }
 
 /** Median wall times of two commands, interleaved so both see the same machine. */
-function compare(subject: string[], baseline: string[], env: NodeJS.ProcessEnv): { subject: number; baseline: number; ratio: number } {
-  timeRun(subject, env); // warm the file cache
-  timeRun(baseline, env);
+function compare(subject: string[], baseline: string[], env: NodeJS.ProcessEnv, programs: [string, string] = [process.execPath, process.execPath]): { subject: number; baseline: number; ratio: number } {
+  timeRun(subject, env, programs[0]); // warm the file cache
+  timeRun(baseline, env, programs[1]);
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    b.push(timeRun(baseline, env));
-    a.push(timeRun(subject, env));
+    b.push(timeRun(baseline, env, programs[1]));
+    a.push(timeRun(subject, env, programs[0]));
   }
   return { subject: median(a), baseline: median(b), ratio: median(a) / median(b) };
 }
@@ -192,6 +194,15 @@ async function main(): Promise<number> {
     } finally {
       await redis.stop();
     }
+    const agentBench: AgentBench = {
+      ...bench,
+      runs: RUNS,
+      link: (home, store) => link(bench, home, store),
+      compare: ([p1, ...a1], [p2, ...a2], env) => compare(a1, a2, env, [p1!, p2!]),
+    };
+    await agentStartup(agentBench);
+    await keyringProcessStorm(agentBench);
+    oidcTokenReference(agentBench);
     bench.add(await rendererSizeFigure());
   } finally {
     await sandbox.close();

@@ -4,13 +4,13 @@
  * profiles.ts (the config, the backend kept until unlink, needs relink, status), linking.ts (links
  * in progress) and sessions.ts (sessions, tokens, downscoping, locks, revocation).
  */
-import { ErrorCodes } from './errors.js';
+import { AuthtrayError, CredentialStoreError, ErrorCodes, NotLinkedError } from './errors.js';
 import type { BoxJwtLinkOptions } from './auth/box-jwt.js';
 import type { DeveloperTokenOptions } from './auth/developer-token.js';
 import type { DownscopedToken, DownscopeOptions } from './auth/token-exchange.js';
 import { defaultAuthDeps } from './auth/deps.js';
 import { loggingFetch } from './auth/protocol-log.js';
-import type { OAuthSession } from './auth/session.js';
+import type { OAuthSession, TokenOptions } from './auth/session.js';
 import type { ProfileConfig, ProfileSettings, StoreInfo } from './model.js';
 import { assertProfileName } from './store/profile-name.js';
 import { boxJwt, developerTokens, type AccountsContext, type AccountsOptions } from './accounts/context.js';
@@ -26,6 +26,12 @@ export type { ProfileStatus } from './accounts/profiles.js';
 export type StatusListener = (profile: string) => void;
 
 export type { RevocationResult } from './accounts/sessions.js';
+
+/** A locally configured profile's link, as the config file has it. */
+export interface LinkState {
+  linkedAt: string;
+  needsRelink: boolean;
+}
 
 export interface UnlinkResult {
   /** True only when a revocation request was answered with success. */
@@ -151,10 +157,31 @@ export class Accounts {
     return this.#profiles.status(profile, config, async () => (await this.#linking.pendingStore.get(profile))?.settings.provider ?? 'none');
   }
 
-  /** Every configured profile's status, by name; the config is read once. */
+  /**
+   * When each profile of this machine's config was linked and whether it needs a relink, from the
+   * config file alone (no credential store is read): what the agent follows to notice a profile
+   * unlinked, relinked or refused elsewhere.
+   */
+  async linkStates(): Promise<Record<string, LinkState>> {
+    const { profiles } = await this.#profiles.read();
+    return Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, { linkedAt: p.linkedAt, needsRelink: p.needsRelink }]));
+  }
+
+  /** Every configured profile's status, by name; the config is read once. A damaged one is shown as such and hides none of the others. */
   async profiles(): Promise<ProfileStatus[]> {
     const data = await this.#profiles.read();
-    return Promise.all(Object.keys(data.profiles).sort().map(async (name) => this.#profiles.status(name, data.profiles[name]!, async () => 'none')));
+    return Promise.all(
+      Object.keys(data.profiles)
+        .sort()
+        .map((name) =>
+          this.#profiles.status(name, data.profiles[name]!, async () => 'none').catch((err: unknown): ProfileStatus => {
+            if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
+            const entry = data.profiles[name] as Partial<ProfileConfig> | undefined;
+            const provider = entry?.settings?.sandbox ? 'sandbox' : typeof entry?.settings?.provider === 'string' ? entry.settings.provider : 'unknown';
+            return { profile: name, provider, linked: false, needsRelink: false, account: entry?.account ?? null, token: null, store: null, problem: err.message };
+          }),
+        ),
+    );
   }
 
   /** Every configured profile and link in progress, with its status: one config read, one pending list. */
@@ -183,8 +210,8 @@ export class Accounts {
   }
 
   /** A valid access token, refreshed first when needed. */
-  accessToken(profile: string): Promise<string> {
-    return this.#sessions.accessToken(profile);
+  accessToken(profile: string, options: TokenOptions = {}): Promise<string> {
+    return this.#sessions.accessToken(profile, options);
   }
 
   /** A token restricted to `scopes` (and optionally one item), made from the profile's access token (RFC 8693). Not stored. */
@@ -207,16 +234,28 @@ export class Accounts {
 
   /**
    * Revokes at the provider (best effort: a failure is a warning), then deletes the credentials and
-   * the profile, whatever happened. Only an unreadable store stops it, since it could not delete.
+   * the profile, whatever happened. A damaged record or config entry is forgotten all the same, with
+   * a warning saying where to revoke by hand. Only a keyring that cannot be used stops it before
+   * anything changes. If the credentials cannot be deleted, the profile is still forgotten (so
+   * nothing calls it linked or serves its token) and the error says what is left behind.
    */
   async unlink(profile: string): Promise<UnlinkResult> {
-    const config = await this.#profiles.require(profile);
+    const config = await this.#profiles.find(profile);
+    if (!config) throw new NotLinkedError(profile);
     const { revocation, warning } = await this.#sessions.revoke(profile, config);
-    await this.#profiles.remove(profile, config);
+    const leftBehind = await this.#profiles.remove(profile, config);
     await this.#linking.pendingStore.delete(profile);
     this.#sessions.forget(profile);
     this.#changed(profile);
-    return { revoked: revocation === 'revoked', revocation, warning };
+    const revoked = revocation === 'revoked';
+    if (leftBehind) {
+      const why = leftBehind.error instanceof AuthtrayError ? leftBehind.error.message : 'unknown error';
+      throw new CredentialStoreError(
+        `${revoked ? 'The grant was revoked at the provider and the' : 'The'} profile "${profile}" is forgotten here, but its credentials could not be deleted from ${leftBehind.store.info.location}: ${why}`,
+        { cause: leftBehind.error },
+      );
+    }
+    return { revoked, revocation, warning };
   }
 
   /** Links a Box JWT app (server auth): no browser, two requests (token, account). Secrets go to the credential store only. */

@@ -34,6 +34,10 @@ export const ErrorCodes = {
   CANCELLED: 'CANCELLED',
   /** The session was closed (`close()` / `await using`): it hands out no more tokens. */
   SESSION_CLOSED: 'SESSION_CLOSED',
+  /** Another agent already serves this user and home. */
+  AGENT_RUNNING: 'AGENT_RUNNING',
+  /** The agent's socket cannot be used safely (foreign owner, open permissions) or serves another home. */
+  AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -170,5 +174,12 @@ export class CancelledError extends AuthtrayError {
 export class SessionClosedError extends AuthtrayError {
   constructor(profile: string) {
     super(ErrorCodes.SESSION_CLOSED, `The session for profile "${profile}" was closed and hands out no more tokens. Open a new session (accounts.session("${profile}")).`);
+  }
+}
+
+/** The agent cannot start or be used: its socket or directory is unsafe, or another agent runs. */
+export class AgentError extends AuthtrayError {
+  constructor(code: typeof ErrorCodes.AGENT_RUNNING | typeof ErrorCodes.AGENT_UNAVAILABLE, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

@@ -16,10 +16,10 @@
  */
 
 // The service: link / finish / unlink / status / tokens, per profile.
-export { Accounts, LinkOutcome, type AccountsOptions, type LinkOptions, type LinkStarted, type ProfileStatus, type RevocationResult, type UnlinkResult } from './accounts.js';
+export { Accounts, LinkOutcome, type AccountsOptions, type LinkOptions, type LinkStarted, type LinkState, type ProfileStatus, type RevocationResult, type UnlinkResult } from './accounts.js';
 
 // Sessions.
-export { OAuthSession, processLocalLock, DEFAULT_REFRESH_MARGIN_MS, isFresh, type CloseOptions, type SessionOptions } from './auth/session.js';
+export { OAuthSession, processLocalLock, DEFAULT_REFRESH_MARGIN_MS, isFresh, type CloseOptions, type IssuedToken, type SessionOptions, type TokenOptions } from './auth/session.js';
 export {
   cooperativeSession,
   remoteSession,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../main/accounts.js';
 import type { ProfileSettings } from '../main/auth/providers.js';
+import { CredentialStoreError } from '../main/errors.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
 import { SANDBOX_CLIENTS } from './sandbox/provider.js';
 import { expectCode, useSandbox } from './support/fixtures.js';
@@ -270,6 +271,26 @@ describe('unlink', () => {
     } finally {
       await restart();
     }
+  });
+
+  it('revoked but the credentials cannot be deleted: the profile is forgotten all the same, so nothing calls it linked or serves it', async () => {
+    const plaintext = new PlaintextCredentialStore(join(fx.home, 'credentials'));
+    // The store's disk stops taking deletes (a read-only remount, a keyring that locked meanwhile).
+    const stuck = new (class extends PlaintextCredentialStore {
+      override async delete(profile: string): Promise<void> {
+        throw new CredentialStoreError(`Cannot delete ${this.path(profile)} (EROFS). Remove it by hand.`);
+      }
+    })(plaintext.dir);
+    const a = accounts({ openStore: (backend) => (backend === 'plaintext' ? stuck : new PlaintextCredentialStore(join(fx.home, 'other'))) });
+    await linkByPaste(a, 'default');
+    const record = (await plaintext.load('default'))!;
+    const err = await expectCode(a.unlink('default'), 'STORE_ERROR');
+    expect(err.message).toBe(
+      `The grant was revoked at the provider and the profile "default" is forgotten here, but its credentials could not be deleted from ${plaintext.dir}: Cannot delete ${plaintext.path('default')} (EROFS). Remove it by hand.`,
+    );
+    expect((await fx.sandbox.introspect(record.refreshToken!)).active).toBe(false);
+    expect(await a.status('default')).toMatchObject({ linked: false });
+    await expectCode(a.accessToken('default'), 'NOT_LINKED');
   });
 });
 

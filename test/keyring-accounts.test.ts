@@ -127,7 +127,7 @@ describe('with a working keyring', () => {
     try {
       const result = await cli(['token'], { AUTHTRAY_KEYRING_TIMEOUT_MS: '500' });
       expect(result.code).toBe(3);
-      expect(result.stderr).toMatch(/did not answer within \d+ s \(an unlock prompt may be waiting\)\. Unlock it and try again\./);
+      expect(result.stderr).toMatch(/did not answer within 1 s \((D-Bus: "Did not receive a reply"; it may be busy, or an unlock prompt may be waiting\)\. Unlock it, or raise AUTHTRAY_KEYRING_TIMEOUT_MS, and try again|an unlock prompt may be waiting\)\. Unlock it and try again)\./);
     } finally {
       keyring.resume();
     }

@@ -15,6 +15,7 @@ import { assertProfileName } from '../store/profile-name.js';
 import { flow, loopback, providers, type AccountsContext } from './context.js';
 import { clientSecretMissing, providerName } from '../link-request.js';
 import type { NewLink, Profiles, ProfileStatus } from './profiles.js';
+import { checkLinkTarget } from '../store/writable.js';
 
 export interface LinkOptions {
   redirect?: RedirectMode | undefined;
@@ -79,6 +80,8 @@ export class Linking {
     const provider = await resolveProvider(forLinking(settings), deps);
     if (provider.needsClientSecret && !options.clientSecret) throw clientSecretMissing();
     const chosen = await this.#profiles.backendForLink(profile);
+    // Before the address is shown: the store can take the record (nothing is pending yet).
+    await checkLinkTarget(chosen.store, profile);
     // Told before anything secret is written there (SECURITY.md, storage).
     if (chosen.fallbackWarning) warn(chosen.fallbackWarning);
     this.cancel(profile);
@@ -220,7 +223,7 @@ export class Linking {
     });
     const backend = pending.backend ?? (await this.#profiles.backendForLink(profile)).backend;
     const status = await this.#keep(profile, { settings: provider.settings, account, record }, backend);
-    await this.#pending.delete(profile);
+    await this.#pending.delete(profile, pending.state);
     this.#secrets.delete(profile);
     // Finished by paste while a listener waits: stop it (its result then rejects as cancelled).
     if (!fromListener) this.#listeners.get(profile)?.cancel();

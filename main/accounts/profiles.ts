@@ -3,6 +3,7 @@
  * a profile's credentials live in (chosen at link time, kept until unlink, moved only by migrate);
  * the needs-relink flag; and each profile's status.
  */
+import { join } from 'node:path';
 import { AuthtrayError, CredentialStoreError, NotLinkedError, UsageError } from '../errors.js';
 import type { AccountInfo, ConfigData, CredentialRecord, ProfileConfig, ProfileSettings, StoreInfo, TokenKind } from '../model.js';
 import { Backends, type ChosenBackend } from '../store/backends.js';
@@ -12,6 +13,7 @@ import { serializeCredentialRecord } from '../store/record.js';
 import { isSharedStoreUrl, sharedStoreLocation } from '../store/store-url.js';
 import type { CredentialStore, RefreshLock } from '../store/types.js';
 import { providerName } from '../link-request.js';
+import { entryProblem } from '../store/damaged.js';
 import { cleanAccount } from '../sanitize.js';
 import type { AccountsContext } from './context.js';
 
@@ -23,6 +25,8 @@ export interface ProfileStatus {
   account: AccountInfo | null;
   token: { kind: TokenKind; expiresAt: string | null } | null;
   store: StoreInfo | null;
+  /** Only for a profile that cannot be used as it is (a damaged record or config entry): what is wrong and what to do. */
+  problem?: string;
 }
 
 /** What a new link keeps: nothing secret but the record, which goes to the credential store only. */
@@ -45,7 +49,8 @@ export class Profiles {
     this.#storeChoice = options.store ?? 'auto';
     this.#backends = new Backends({
       home: options.home,
-      keyring: options.keyring,
+      // Keyring calls take a slot beside the config: a storm of processes queues (store/keyring.ts).
+      keyring: { slotsDir: join(options.home, 'locks'), ...options.keyring },
       open: options.openStore,
       sharedUrl: isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : undefined,
       env: options.env,
@@ -109,11 +114,23 @@ export class Profiles {
     return config;
   }
 
-  /** The profile's config; NotLinkedError when there is none. */
+  /** The profile's config; NotLinkedError when there is none, CredentialStoreError when its entry is damaged. */
   async require(profile: string): Promise<ProfileConfig> {
     const config = await this.find(profile);
     if (!config) throw new NotLinkedError(profile);
+    this.assertUsable(profile, config);
     return config;
+  }
+
+  /** A config entry that cannot be used is a store error that says how to recover, not a crash. */
+  assertUsable(profile: string, config: ProfileConfig): void {
+    const problem = entryProblem(config);
+    if (problem) throw new CredentialStoreError(`The entry of profile "${profile}" in ${this.#config.path} is damaged (${problem}). Run: authtray unlink --profile ${profile}, then link it again.`);
+  }
+
+  /** Where the config file is, for messages. */
+  get configPath(): string {
+    return this.#config.path;
   }
 
   /**
@@ -156,6 +173,7 @@ export class Profiles {
     if (!config) {
       return { profile, provider: await unlinkedProvider(), linked: false, needsRelink: false, account: null, token: null, store: null };
     }
+    this.assertUsable(profile, config);
     const record = await this.#backends.open(config.store.backend).load(profile);
     return this.statusOf(profile, config, record);
   }
@@ -206,12 +224,32 @@ export class Profiles {
     return { from: from.info, to: target.store.info };
   }
 
-  /** Deletes the record and forgets the profile. */
-  async remove(profile: string, config: ProfileConfig): Promise<void> {
-    await this.#backends.open(config.store.backend).delete(profile);
+  /**
+   * Deletes the record and forgets the profile. The profile is forgotten even when its record
+   * cannot be deleted (or its entry names no store), so nothing calls it linked or serves its token
+   * afterwards; that failure is returned, for the caller to report with what is left behind.
+   */
+  async remove(profile: string, config: ProfileConfig): Promise<{ store: CredentialStore; error: unknown } | null> {
+    let leftBehind: { store: CredentialStore; error: unknown } | null = null;
+    const store = this.#storeOf(config);
+    try {
+      await store?.delete(profile);
+    } catch (error) {
+      leftBehind = { store: store!, error };
+    }
     await this.#config.update((data) => {
       delete data.profiles[profile];
     });
+    return leftBehind;
+  }
+
+  /** The store a (possibly damaged) entry names, or null when it names none authtray knows. */
+  #storeOf(config: ProfileConfig): CredentialStore | null {
+    try {
+      return this.#backends.open(config.store.backend);
+    } catch {
+      return null;
+    }
   }
 
   /** Releases what the stores hold open (connections), so a CLI run can exit. */

@@ -3,9 +3,10 @@
  * lock), access tokens (a fresh stored one without loading any protocol code), downscoping, and
  * revocation on unlink.
  */
-import { AuthtrayError, ConnectionFailedError, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from '../errors.js';
-import type { CredentialRecord, ProfileConfig } from '../model.js';
-import type { OAuthSession } from '../auth/session.js';
+import { AuthtrayError, ConnectionFailedError, ErrorCodes, NeedsRelinkError, NO_REVOCATION_ENDPOINT, NotLinkedError, ProviderAnswerError, REMOVE_ACCESS, UsageError } from '../errors.js';
+import type { CredentialRecord, ProfileConfig, ProfileSettings } from '../model.js';
+import { entryProblem, revokeByHand } from '../store/damaged.js';
+import type { OAuthSession, TokenOptions } from '../auth/session.js';
 import { DEFAULT_REFRESH_MARGIN_MS, isFresh } from '../auth/tokens.js';
 import type { DownscopedToken, DownscopeOptions } from '../auth/token-exchange.js';
 import { FileRefreshLock } from '../store/file-lock.js';
@@ -33,7 +34,7 @@ export class Sessions {
   constructor(ctx: AccountsContext, profiles: Profiles) {
     this.#ctx = ctx;
     this.#profiles = profiles;
-    this.#fileLock = new FileRefreshLock(join(ctx.options.home, 'locks'));
+    this.#fileLock = new FileRefreshLock(join(ctx.options.home, 'locks'), { onWait: ctx.warn });
   }
 
   /** The profile's token session: one per profile per service, however many callers ask at once. */
@@ -86,27 +87,28 @@ export class Sessions {
   }
 
   /** A valid access token, refreshed first when needed. */
-  accessToken(profile: string): Promise<string> {
+  accessToken(profile: string, options: TokenOptions = {}): Promise<string> {
     // Callers that ask at the same moment share one answer: one config read, one store read, at
     // most one refresh (the session single-flights refreshes too, for callers that come later).
-    let inflight = this.#tokenRequests.get(profile);
+    const key = `${profile}\0${options.minValidMs ?? 0}`;
+    let inflight = this.#tokenRequests.get(key);
     if (!inflight) {
-      inflight = this.#accessToken(profile).finally(() => this.#tokenRequests.delete(profile));
-      this.#tokenRequests.set(profile, inflight);
+      inflight = this.#accessToken(profile, options).finally(() => this.#tokenRequests.delete(key));
+      this.#tokenRequests.set(key, inflight);
     }
     return inflight;
   }
 
-  async #accessToken(profile: string): Promise<string> {
+  async #accessToken(profile: string, options: TokenOptions): Promise<string> {
     const config = await this.#profiles.require(profile);
     if (config.needsRelink) throw new NeedsRelinkError(profile);
     if (!this.#sessions.has(profile)) {
       // First use in this process: a fresh stored token needs no session (and no OAuth code loaded).
       const record = await this.#profiles.store(config.store.backend).load(profile);
       if (!record) throw new NotLinkedError(profile);
-      if (isFresh(record, this.#ctx.deps.now(), this.#ctx.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS)) return record.accessToken;
+      if (isFresh(record, this.#ctx.deps.now(), this.#ctx.options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS, options.minValidMs)) return record.accessToken;
     }
-    return (await this.session(profile)).accessToken();
+    return (await this.session(profile)).accessToken(options);
   }
 
   /** A token restricted to `scopes` (and optionally one item), made from the profile's access token. Not stored. */
@@ -119,10 +121,24 @@ export class Sessions {
   /**
    * Revokes the grant at the provider, best effort: what happened is returned, and anything but a
    * revocation answered with success is also warned about (and returned) as the warning, never
-   * thrown. Only an unreadable store throws.
+   * thrown. A damaged entry or a record that cannot be read means nothing can be revoked: the
+   * warning says where to do it by hand. Only a keyring that cannot be used now throws.
    */
   async revoke(profile: string, config: ProfileConfig): Promise<{ revocation: RevocationResult; warning: string | null }> {
-    const record = await this.#profiles.store(config.store.backend).load(profile);
+    const cannotRevoke = (why: string, settings?: ProfileSettings) => {
+      const warning = `Could not revoke the grant at the provider: ${why}. Remove authtray's access by hand ${revokeByHand(settings)}.`;
+      this.#ctx.warn(warning);
+      return { revocation: 'none' as const, warning };
+    };
+    const damaged = entryProblem(config);
+    if (damaged) return cannotRevoke(`the entry of profile "${profile}" in ${this.#profiles.configPath} is damaged (${damaged})`);
+    let record: CredentialRecord | null;
+    try {
+      record = await this.#profiles.store(config.store.backend).load(profile);
+    } catch (err) {
+      if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
+      return cannotRevoke(`its credentials could not be read (${err.message.split(/(?<=\.) /)[0]!.replace(/\.$/, '')})`, config.settings);
+    }
     if (!record) return { revocation: 'none', warning: null };
     const { revocation, warning } = await this.#revoke(profile, config, record);
     if (warning) this.#ctx.warn(warning);

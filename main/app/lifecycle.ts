@@ -11,6 +11,8 @@ import { Notifier, type Notice } from '../health/notices.js';
 import { LinkWatch, type Clock } from '../health/watch.js';
 import { silentLog, type AppLog } from '../log/app-log.js';
 import { AppSettings, memorySettings } from '../settings/app-settings.js';
+import type { Agent } from '../agent/agent.js';
+import { ErrorCodes, AuthtrayError } from '../errors.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProfileView } from '../../preload/api.js';
 import { autostartCommand, loginItemAutostart, START_HIDDEN_FLAG, xdgAutostart, xdgAutostartDir, type Autostart } from './autostart.js';
@@ -83,6 +85,11 @@ export interface StartOptions {
   openLog?: (app: Pick<App, 'getPath' | 'getVersion'>) => AppLog;
   /** Tests: short idle-lifetime rules, quick retries, a fake clock. */
   watch?: { idleLifetime?: (settings: ProfileSettings) => number | null; retryDelaysMs?: number[]; clock?: Clock };
+  /**
+   * Runs the agent (main/agent/) while the app runs, so programs get their tokens from the app's
+   * sessions. A headless `authtray agent` already serving this home is left to serve.
+   */
+  agent?: boolean;
 }
 
 export interface RunningApp {
@@ -90,6 +97,8 @@ export interface RunningApp {
   watch: LinkWatch;
   window: MainWindow;
   autostart: Autostart;
+  /** The agent the app runs; null when it runs none (not asked, or another agent serves this home). */
+  agent: Agent | null;
   /** Rebuilds the tray menu now (also done on every status change). */
   refreshTray(profiles?: readonly ProfileView[]): Promise<void>;
 }
@@ -173,6 +182,8 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     bounds: () => settings.window,
     onBounds: (bounds) => settings.saveWindow(bounds),
   });
+  const agent = options.agent ? await startAgent(accounts, options.env) : null;
+  app.on('before-quit', () => void agent?.close());
   registerIpc(electron.ipcMain, createIpcHandlers(service), (contents) => window.owns(contents), () => window.pageUrl);
 
   /** Opens the window on one account (a notification or a marked menu item was clicked). */
@@ -265,7 +276,7 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   if (!hidden) window.show();
   // The first health check renews expired tokens: it runs behind the window, and its findings arrive as changes.
   void watch.start().catch((err: unknown) => log.error('watch-failed', { error: err }));
-  return { service, watch, window, autostart, refreshTray };
+  return { service, watch, window, autostart, agent, refreshTray };
 }
 
 /** The settings file; one that cannot be opened is reported and the app runs on the defaults. */
@@ -276,4 +287,17 @@ function openSettings(app: Pick<App, 'getPath' | 'getVersion'>, options: StartOp
     log.error('settings-unreadable', { error: err });
   }
   return new AppSettings(memorySettings());
+}
+
+/** The app's agent; null when another one serves this home, or it cannot start (said on stderr). */
+async function startAgent(accounts: Accounts, env: NodeJS.ProcessEnv): Promise<Agent | null> {
+  const [{ Agent }, { agentSocketPath }] = await Promise.all([import('../agent/agent.js'), import('../agent/paths.js')]);
+  const log = (message: string) => process.stderr.write(`authtray agent: ${message}\n`);
+  try {
+    return await Agent.start({ accounts, socket: agentSocketPath(env, accounts.home), log });
+  } catch (err) {
+    if (err instanceof AuthtrayError && err.code === ErrorCodes.AGENT_RUNNING) return null;
+    log(`not started: ${err instanceof AuthtrayError ? err.message : 'unexpected failure'}`);
+    return null;
+  }
 }

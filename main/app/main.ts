@@ -18,6 +18,7 @@ startApp(
     env: process.env,
     platform: process.platform,
     execPath: process.execPath,
+    agent: true,
     sandbox: { issuer: sandboxIssuer(process.env), clientId: SANDBOX_CLIENT_ID },
     paths: {
       entry,

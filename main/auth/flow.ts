@@ -101,7 +101,7 @@ export function parseAuthorizationInput(raw: string): AuthorizationInput {
     }
     return { params, bareCode: false };
   }
-  if (!CODE_PATTERN.test(input)) throw new BadRequestError('That does not look like an authorization code. Paste the code exactly as the provider shows it.');
+  if (!CODE_PATTERN.test(input)) throw new BadRequestError('That is not a code or an address from the provider. Paste the code exactly as the provider shows it, or the whole address from the browser.');
   return { params: new URLSearchParams({ code: input }), bareCode: true };
 }
 

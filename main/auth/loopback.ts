@@ -11,9 +11,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AuthtrayError, CancelledError, ErrorCodes } from '../errors.js';
 import { sameString } from './flow.js';
+import { PENDING_TTL_MS } from '../store/pending.js';
 
 export const LOOPBACK_PATH = '/callback';
-export const LOOPBACK_TIMEOUT_MS = 5 * 60_000;
+/** The listener waits as long as the pending link lasts: one deadline for every way back. */
+export const LOOPBACK_TIMEOUT_MS = PENDING_TTL_MS;
 
 export interface LoopbackOptions<T> {
   /** 0 picks a free port. */

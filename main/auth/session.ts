@@ -8,7 +8,7 @@ import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/ty
 
 export type { RefreshLock } from '../store/types.js';
 import { providerFailure, refusalDetail, requestOptions, type AuthDeps } from './http.js';
-import { DEFAULT_REFRESH_MARGIN_MS, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
+import { DEFAULT_REFRESH_MARGIN_MS, freshUntil, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
 import type { Provider } from './providers.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
 
@@ -44,12 +44,37 @@ export interface SessionOptions {
   onClose?: () => void;
 }
 
+export interface TokenOptions {
+  /**
+   * The token must have at least this long left, in ms (`authtray token --min-valid`): refreshed
+   * first if it has less. Adds to the refresh rule, never loosens it.
+   */
+  minValidMs?: number | undefined;
+}
+
+/** An access token as the agent hands it out: the token, when it expires, when it will be refreshed. */
+export interface IssuedToken {
+  accessToken: string;
+  /** ms since the epoch; null when it does not expire. */
+  expiresAt: number | null;
+  /** From this moment the refresh rule renews it (ms since the epoch); null when never. */
+  refreshAt: number | null;
+}
+
 export interface CloseOptions {
   /**
    * Revoke the grant at the provider first (Box's `close(revoke=True)`). The stored record is then
    * marked expired, and a profile whose grant is gone needs relinking.
    */
   revoke?: boolean;
+}
+
+/** A caller asked for more validity than the provider's tokens have, even fresh from a refresh. */
+function tooShort(profile: string, minValidMs: number, record: CredentialRecord, issuedAt: number): UsageError {
+  const lifetime = Math.max(0, Math.round(((record.expiresAt ?? issuedAt) - issuedAt) / 1000));
+  return new UsageError(
+    `Profile "${profile}" cannot give a token valid for ${Math.round(minValidMs / 1000)} s: the provider's tokens last ${lifetime} s. Ask for less with --min-valid.`,
+  );
 }
 
 /** Grant failures that mean the credentials are dead, not that the provider is having a bad day. */
@@ -60,6 +85,7 @@ export class OAuthSession implements AsyncDisposable {
   readonly #options: SessionOptions;
   readonly #margin: number;
   #inflight: Promise<CredentialRecord> | null = null;
+  #loading: Promise<CredentialRecord | null> | null = null;
   #record: CredentialRecord | null = null;
   #closed = false;
   /** A refreshed record the store could not take (keyring locked, Redis gone): saved first next time. */
@@ -93,21 +119,40 @@ export class OAuthSession implements AsyncDisposable {
    * A valid access token: the cached one while it has more than the margin left, else a refreshed
    * one. Concurrent callers share one refresh; the new record is stored before anyone gets it.
    */
-  async accessToken(): Promise<string> {
+  async accessToken(options: TokenOptions = {}): Promise<string> {
+    return (await this.token(options)).accessToken;
+  }
+
+  /** {@link accessToken} with its expiry and the moment the refresh rule will renew it. */
+  async token(options: TokenOptions = {}): Promise<IssuedToken> {
     this.#assertOpen();
-    const now = this.#options.deps.now();
-    if (this.#record && isFresh(this.#record, now, this.#margin)) return this.#record.accessToken;
-    if (this.#inflight) return (await this.#inflight).accessToken;
+    const minValid = options.minValidMs ?? 0;
+    const fresh = (record: CredentialRecord) => isFresh(record, this.#options.deps.now(), this.#margin, minValid);
+    if (this.#record && fresh(this.#record)) return this.#issued(this.#record);
+    // Join a running refresh; if what it brings is too short for this caller, it starts one of its own
+    // (which others in the same position join in turn).
+    for (let joined = 0; this.#inflight && joined < 3; joined++) {
+      const record = await this.#inflight;
+      if (fresh(record)) return this.#issued(record);
+    }
     // The token judged stale, so that under the lock a renewal by another process is recognised.
     let seen = this.#record;
-    if (!seen) {
-      seen = await this.#options.store.load(this.profile);
-      if (seen && isFresh(seen, this.#options.deps.now(), this.#margin)) return (this.#record = seen).accessToken;
-      // Another caller of this session started a refresh while the store was read.
-      const running = this.#inflight as Promise<CredentialRecord> | null;
-      if (running) return (await running).accessToken;
+    if (!seen && !this.#inflight) {
+      seen = await this.#firstLoad();
+      if (seen && fresh(seen)) return this.#issued((this.#record = seen));
     }
-    return (await this.#singleFlight(false, seen?.accessToken)).accessToken;
+    // Another caller of this session may have started a refresh meanwhile: it is joined.
+    return this.#issued(await (this.#inflight ?? this.#singleFlight(false, seen?.accessToken, minValid)));
+  }
+
+  /** The stored record, read once for every caller that finds the session without one (the agent's 1,000 at once). */
+  #firstLoad(): Promise<CredentialRecord | null> {
+    this.#loading ??= this.#options.store.load(this.profile).finally(() => (this.#loading = null));
+    return this.#loading;
+  }
+
+  #issued(record: CredentialRecord): IssuedToken {
+    return { accessToken: record.accessToken, expiresAt: record.expiresAt, refreshAt: freshUntil(record, this.#margin) };
   }
 
   /**
@@ -129,24 +174,43 @@ export class OAuthSession implements AsyncDisposable {
     this.#assertOpen();
     await this.#inflight?.catch(() => {});
     let renewed = false;
-    const record = await this.#singleFlight(true, undefined, (stored) => {
+    const record = await this.#singleFlight(true, undefined, 0, (stored) => {
       renewed = (stored.issuedAt ?? 0) <= issuedAfter;
       return !renewed;
     });
     return { record, renewed };
   }
 
-  #singleFlight(force: boolean, rejected: string | undefined, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
+  #singleFlight(force: boolean, rejected: string | undefined, minValidMs = 0, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
     const run = this.#options.lock ?? processLocalLock;
     this.#inflight = run
-      .withLock(this.profile, () => this.#loadOrRefresh(force, rejected, keep))
+      .withLock(
+        this.profile,
+        () => this.#loadOrRefresh(force, rejected, minValidMs, keep),
+        () => this.#refreshedMeanwhile(force, rejected, minValidMs),
+      )
       .finally(() => {
         this.#inflight = null;
       });
     return this.#inflight;
   }
 
-  async #loadOrRefresh(force: boolean, rejected: string | undefined, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
+  /**
+   * After waiting for another process's refresh, without the lock: its result when it is there
+   * (a fresh token, or for a forced refresh one that is not the refused token), else undefined.
+   */
+  async #refreshedMeanwhile(force: boolean, rejected: string | undefined, minValidMs: number): Promise<CredentialRecord | undefined> {
+    if (this.#unsaved) return undefined; // ours must be saved first, under the lock
+    const stored = await this.#options.store.load(this.profile);
+    const now = this.#options.deps.now();
+    if (!stored) return undefined;
+    const done = force ? rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0, minValidMs) : isFresh(stored, now, this.#margin, minValidMs);
+    if (!done) return undefined;
+    this.#record = stored;
+    return stored;
+  }
+
+  async #loadOrRefresh(force: boolean, rejected: string | undefined, minValidMs: number, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
     // Read again under the lock: another process may have refreshed already.
     let stored = await this.#options.store.load(this.profile);
     if (this.#unsaved) {
@@ -163,9 +227,10 @@ export class OAuthSession implements AsyncDisposable {
     const now = this.#options.deps.now();
     if (stored) {
       this.#record = stored;
-      if (!force && isFresh(stored, now, this.#margin)) return stored;
-      // Someone renewed it while this caller waited for the lock: theirs is used, however short-lived.
-      if (rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0)) return stored;
+      if (!force && isFresh(stored, now, this.#margin, minValidMs)) return stored;
+      // Someone renewed it while this caller waited for the lock: theirs is used, however short-lived
+      // (but no shorter than the caller asked for).
+      if (rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0, minValidMs)) return stored;
       if (keep?.(stored)) return stored;
     }
     let updated: CredentialRecord;
@@ -194,6 +259,7 @@ export class OAuthSession implements AsyncDisposable {
       return stored;
     }
     await this.#save(updated);
+    if (!isFresh(updated, this.#options.deps.now(), 0, minValidMs)) throw tooShort(this.profile, minValidMs, updated, now);
     return updated;
   }
 

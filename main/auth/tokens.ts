@@ -18,16 +18,24 @@ export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 export const REFRESH_LIFETIME_FRACTION = 1 / 4;
 
 /**
- * The one freshness rule, for the app, the command, the library and the shared stores (the session,
- * the accounts' fast path and unlink all ask here): true when the access token has more left than
- * min(`maxMarginMs`, a quarter of its lifetime). A 120 s token is reused for 90 s, a 60-minute one
- * until 5 minutes are left. Records from before `issuedAt` was kept use the whole margin, as they
- * always did; legacy tokens (no expiry) are always fresh.
+ * The one freshness rule, for the app, the command, the library, the shared stores and the agent
+ * (the session, the accounts' fast path and unlink all ask here): until when the access token may
+ * be handed out without a refresh, in ms since the epoch; null when it does not expire (legacy).
+ * A token is fresh while it has more left than min(`maxMarginMs`, a quarter of its lifetime), and
+ * more than `minValidMs` when a caller asks for at least that long (`authtray token --min-valid`,
+ * the agent's `minValidMs`). A 120 s token is reused for 90 s, a 60-minute one until 5 minutes are
+ * left. Records from before `issuedAt` was kept use the whole margin, as they always did.
  */
-export function isFresh(record: Pick<CredentialRecord, 'expiresAt' | 'issuedAt'>, now: number, maxMarginMs: number = DEFAULT_REFRESH_MARGIN_MS): boolean {
-  if (record.expiresAt === null) return true;
+export function freshUntil(record: Pick<CredentialRecord, 'expiresAt' | 'issuedAt'>, maxMarginMs: number = DEFAULT_REFRESH_MARGIN_MS, minValidMs = 0): number | null {
+  if (record.expiresAt === null) return null;
   const lifetime = record.issuedAt === undefined ? Infinity : Math.max(0, record.expiresAt - record.issuedAt);
-  return record.expiresAt - now > Math.min(maxMarginMs, lifetime * REFRESH_LIFETIME_FRACTION);
+  return record.expiresAt - Math.max(minValidMs, Math.min(maxMarginMs, lifetime * REFRESH_LIFETIME_FRACTION));
+}
+
+/** True when the record's access token is fresh at `now` (see {@link freshUntil}). */
+export function isFresh(record: Pick<CredentialRecord, 'expiresAt' | 'issuedAt'>, now: number, maxMarginMs: number = DEFAULT_REFRESH_MARGIN_MS, minValidMs = 0): boolean {
+  const until = freshUntil(record, maxMarginMs, minValidMs);
+  return until === null || now < until;
 }
 
 /** When a token given `expiresIn` seconds at `now` runs out, in ms since the epoch; null when not said. */

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { Interrupted } from './text.js';
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
@@ -10,55 +11,66 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** Opens a URL in the system browser; false when it could not. */
   openBrowser: (url: string) => Promise<boolean>;
+  /** Aborted on Ctrl-C (SIGINT): whatever waits stops, cleans up and ends with exit 130. */
+  interrupt?: AbortSignal;
 }
 
-/**
- * Reads one line from `input`; null at end of input. `cancel()` stops reading so the process can
- * exit when the answer came another way (the loopback redirect).
- */
+/** Stops reading `input` so the process can exit when the answer came another way. */
+function release(input: Readable): void {
+  // readline leaves a paused TTY/pipe referenced; let the process end.
+  if ('unref' in input && typeof (input as { unref?: () => void }).unref === 'function') (input as unknown as { unref: () => void }).unref();
+  input.pause();
+}
+
+/** Reads one line from `input`; null at end of input. `cancel()` stops reading. */
 export function readLine(input: Readable): { line: Promise<string | null>; cancel: () => void } {
+  const lines = readLines(input);
+  const line = (async () => {
+    for await (const text of lines.lines) return text;
+    return null;
+  })();
+  return { line, cancel: lines.cancel };
+}
+
+/** Every line of `input`, in order, until it ends (Ctrl-D on a terminal) or `cancel()`. */
+export function readLines(input: Readable): { lines: AsyncIterable<string>; cancel: () => void } {
   const rl = createInterface({ input, terminal: false });
-  let done = false;
-  const line = new Promise<string | null>((resolve) => {
-    rl.once('line', (text) => {
-      done = true;
-      rl.close();
-      resolve(text);
-    });
-    rl.once('close', () => {
-      if (!done) resolve(null);
-    });
-  });
+  const iterator = rl[Symbol.asyncIterator]();
   return {
-    line,
+    lines: { [Symbol.asyncIterator]: () => iterator },
     cancel: () => {
       rl.close();
-      // readline leaves a paused TTY/pipe referenced; let the process end.
-      if ('unref' in input && typeof (input as { unref?: () => void }).unref === 'function') (input as unknown as { unref: () => void }).unref();
-      input.pause();
+      release(input);
     },
   };
 }
 
-/** Asks on stderr and reads a line from a terminal without echoing it (for secrets). */
+/**
+ * Asks on stderr and reads a line from a terminal without echoing it (for secrets). Ctrl-C rejects
+ * with Interrupted; Ctrl-D on an empty line answers "".
+ */
 export function readHidden(io: CliIO, prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
     let muted = false;
+    let settled = false;
+    const end = (then: () => void) => {
+      if (settled) return;
+      settled = true;
+      rl.close();
+      release(io.stdin);
+      io.stderr.write('\n');
+      then();
+    };
     // readline echoes through _writeToOutput; muting it after the prompt hides what is typed.
     (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
       if (!muted) io.stderr.write(s);
     };
-    rl.question(prompt, (answer) => {
-      rl.close();
-      io.stderr.write('\n');
-      resolve(answer);
-    });
+    rl.question(prompt, (answer) => end(() => resolve(answer)));
     muted = true;
-    rl.once('SIGINT', () => {
-      rl.close();
-      reject(new Error('cancelled'));
-    });
+    // In raw mode Ctrl-C is a key, not a signal: readline reports it here.
+    rl.once('SIGINT', () => end(() => reject(new Interrupted())));
+    rl.once('close', () => end(() => resolve('')));
   });
 }
 

@@ -93,6 +93,7 @@ export class Backends {
     } catch (err) {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;
       const store = this.open('plaintext');
+      await store.probe?.();
       return {
         backend: 'plaintext',
         store,

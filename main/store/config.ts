@@ -6,8 +6,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialStoreError } from '../errors.js';
+import { AuthtrayError } from '../errors.js';
 import type { ConfigData } from '../model.js';
-import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from './atomic.js';
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from './atomic.js';
+import { withFileLock } from './file-lock.js';
 
 export type { ConfigData, ProfileConfig } from '../model.js';
 
@@ -18,6 +20,9 @@ export function authtrayHome(env: NodeJS.ProcessEnv = process.env, platform = pr
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'authtray');
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'authtray');
 }
+
+/** The config lock's name: `+` is not allowed in profile names, so no profile's refresh lock is called so. */
+const CONFIG_LOCK = '+config';
 
 const empty = (): ConfigData => ({ version: 1, profiles: {} });
 
@@ -31,8 +36,11 @@ export class ConfigFile {
   async read(): Promise<ConfigData> {
     let text: string | null;
     try {
-      text = await readFileIfExists(this.path);
+      // AUTHTRAY_HOME itself: a real directory of this user's that no one else can write.
+      if (!(await checkPrivateDir(this.dir))) return empty();
+      text = await readPrivateFile(this.path);
     } catch (err) {
+      if (err instanceof AuthtrayError) throw err;
       throw new CredentialStoreError(`Cannot read ${this.path} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check its permissions.`, { cause: err });
     }
     if (text === null) return empty();
@@ -45,16 +53,30 @@ export class ConfigFile {
     }
   }
 
-  /** Reads, applies `change`, writes atomically; returns what was written. */
+  /**
+   * Reads, applies `change`, writes atomically; returns what was written. Under the config lock, so
+   * writers in other processes (the app, other CLI runs) never overwrite each other's changes.
+   */
   async update(change: (data: ConfigData) => void): Promise<ConfigData> {
-    const data = await this.read();
-    change(data);
     try {
       await ensurePrivateDir(this.dir);
-      await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`);
     } catch (err) {
-      throw new CredentialStoreError(`Cannot write ${this.path} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check its permissions and free space.`, { cause: err });
+      throw this.#writeError(err);
     }
-    return data;
+    return withFileLock(join(this.dir, 'locks'), CONFIG_LOCK, { waitMs: 30_000, what: `the config file ${this.path}` }, async () => {
+      const data = await this.read();
+      change(data);
+      try {
+        await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`);
+      } catch (err) {
+        throw this.#writeError(err);
+      }
+      return data;
+    });
+  }
+
+  #writeError(err: unknown): AuthtrayError {
+    if (err instanceof AuthtrayError) return err;
+    return new CredentialStoreError(`Cannot write ${this.path} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check its permissions and free space.`, { cause: err });
   }
 }

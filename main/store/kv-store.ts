@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AuthtrayError, CredentialStoreError, UsageError } from '../errors.js';
+import { holderIsGone, parseHolder, thisHolder } from './lock-holder.js';
 import { assertProfileName } from './profile-name.js';
 import { parseCredentialRecord, RecordFormatError, serializeCredentialRecord } from './record.js';
 import { Sealer } from './seal.js';
@@ -164,23 +165,34 @@ export class KeyValueCredentialStore implements SharedCredentialStore {
   }
 
   /**
-   * Whoever stores a random token under the lock key first refreshes; the others poll with backoff
-   * until the key is gone, then take it and run `fn`, which reads the record again (OAuthSession
-   * does) and finds it refreshed. The holder renews the key while `fn` runs, so a slow refresh keeps
-   * it and a crashed holder's key expires after `lockTtlMs`. There is no fencing: a server that loses
-   * the key while it is held (a restart without persistence) lets a second holder in.
+   * Whoever stores its token under the lock key first refreshes; the others poll with backoff until
+   * the key is gone, then take it and run `fn`, which reads the record again (OAuthSession does) and
+   * finds it refreshed. The token names its holder (lock-holder.ts): a waiter on the holder's host
+   * that sees the holder gone (killed mid-refresh) deletes the key at once — only if it still holds
+   * that token — instead of waiting for it to expire. A holder elsewhere renews the key while `fn`
+   * runs, so a slow refresh keeps it and a crashed one's key expires after `lockTtlMs`. There is no
+   * fencing: a server that loses the key while it is held (a restart without persistence) lets a
+   * second holder in.
    */
   async #withLock<T>(profile: string, fn: () => Promise<T>): Promise<T> {
     const key = this.keyOf('lock', profile);
-    const token = randomBytes(16).toString('base64url');
+    const token = JSON.stringify({ ...thisHolder(), nonce: randomBytes(16).toString('base64url') });
     const deadline = Date.now() + this.#lockWaitMs;
     const action = `take the refresh lock of profile "${profile}" in`;
     for (let delay = 5; !(await this.#run(action, () => this.#client.acquire(key, token, this.#lockTtlMs))); delay = Math.min(delay * 2, 250)) {
+      const seen = await this.#run(action, () => this.#client.get(key));
+      const holder = seen === null ? null : parseHolder(seen);
+      if (seen !== null && holder && holderIsGone(holder)) {
+        await this.#run(action, () => this.#client.release(key, seen));
+        delay = 2; // try again at once
+        continue;
+      }
       if (Date.now() >= deadline) {
         throw new CredentialStoreError(
-          `Another authtray process has been refreshing profile "${profile}" for over ${Math.ceil(this.#lockWaitMs / 1000)} s (its lock is in ${this.#client.where}). Try again; a lock whose holder stopped expires within ${Math.ceil(this.#lockTtlMs / 1000)} s.`,
+          `Another authtray process${holder ? ` (${holder.pid} on ${holder.host})` : ''} has been refreshing profile "${profile}" for over ${Math.ceil(this.#lockWaitMs / 1000)} s (its lock is in ${this.#client.where}). Try again; a lock whose holder stopped expires within ${Math.ceil(this.#lockTtlMs / 1000)} s.`,
         );
       }
+      if (seen === null) continue; // released meanwhile
       await sleep(delay * (0.5 + Math.random()));
     }
     // A renewal that fails (server gone) is not fatal: the save that follows reports the outage.

@@ -4,10 +4,11 @@
  * process so a second CLI run, or the app after its window was closed, can finish the link.
  */
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProfileSettings, RedirectMode } from '../model.js';
 import { assertProfileName, isProfileName } from './profile-name.js';
-import { readFileIfExists, writeFileAtomic, ensurePrivateDir } from './atomic.js';
+import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from './atomic.js';
+import { withFileLock } from './file-lock.js';
 
 /** How long a link attempt stays open (SECURITY.md: about 10 minutes). */
 export const PENDING_TTL_MS = 10 * 60_000;
@@ -33,7 +34,8 @@ export interface PendingAuthorization {
 export interface PendingStore {
   get(profile: string): Promise<PendingAuthorization | null>;
   put(pending: PendingAuthorization): Promise<void>;
-  delete(profile: string): Promise<void>;
+  /** Forgets the profile's pending authorization; with `state`, only if it is still that attempt's. */
+  delete(profile: string, state?: string): Promise<void>;
   /** Profiles with a pending authorization (expired ones included); the app lists links in progress. */
   list?(): Promise<string[]>;
 }
@@ -46,8 +48,8 @@ export class MemoryPendingStore implements PendingStore {
   async put(pending: PendingAuthorization) {
     this.#items.set(pending.profile, structuredClone(pending));
   }
-  async delete(profile: string) {
-    this.#items.delete(profile);
+  async delete(profile: string, state?: string) {
+    if (state === undefined || this.#items.get(profile)?.state === state) this.#items.delete(profile);
   }
   async list() {
     return [...this.#items.keys()];
@@ -57,9 +59,16 @@ export class MemoryPendingStore implements PendingStore {
 /**
  * One 0600 file per profile in a 0700 directory. The verifier is a short-lived secret of its own:
  * it is useless without the code, and the file is deleted when the link finishes or is replaced.
+ * Changes take the profile's pending lock (in the `locks` folder beside `dir`): a link finishing in
+ * one process never deletes the attempt another process has just started.
  */
 export class FilePendingStore implements PendingStore {
   constructor(readonly dir: string) {}
+
+  #locked<T>(profile: string, fn: () => Promise<T>): Promise<T> {
+    // `+` is not allowed in profile names: no refresh lock is called so.
+    return withFileLock(join(dirname(this.dir), 'locks'), `pending+${profile}`, { waitMs: 30_000, what: `the link of profile "${profile}"` }, fn);
+  }
 
   #path(profile: string) {
     assertProfileName(profile);
@@ -67,7 +76,7 @@ export class FilePendingStore implements PendingStore {
   }
 
   async get(profile: string): Promise<PendingAuthorization | null> {
-    const text = await readFileIfExists(this.#path(profile));
+    const text = await readPrivateFile(this.#path(profile));
     if (text === null) return null;
     // zod loads only here: `authtray token` never reads a pending link, and starts without it.
     const { parsePendingAuthorization } = await import('./schemas.js');
@@ -84,11 +93,15 @@ export class FilePendingStore implements PendingStore {
   async put(pending: PendingAuthorization): Promise<void> {
     const path = this.#path(pending.profile);
     await ensurePrivateDir(this.dir);
-    await writeFileAtomic(path, JSON.stringify(pending));
+    await this.#locked(pending.profile, () => writeFileAtomic(path, JSON.stringify(pending)));
   }
 
-  async delete(profile: string): Promise<void> {
-    await rm(this.#path(profile), { force: true });
+  async delete(profile: string, state?: string): Promise<void> {
+    const path = this.#path(profile);
+    await this.#locked(profile, async () => {
+      if (state !== undefined && (await this.get(profile))?.state !== state) return;
+      await rm(path, { force: true });
+    });
   }
 
   async list(): Promise<string[]> {

@@ -3,10 +3,10 @@
  * Anyone who can read the user's files can read these tokens; `info.secure` says so and the app tells
  * the user.
  */
-import { chmod, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CredentialStoreError } from '../errors.js';
-import { ensurePrivateDir, readFileIfExists, writeFileAtomic } from './atomic.js';
+import { AuthtrayError, CredentialStoreError } from '../errors.js';
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from './atomic.js';
 import { assertProfileName } from './profile-name.js';
 import { parseCredentialRecord, RecordFormatError, serializeCredentialRecord } from './record.js';
 import type { CredentialRecord, CredentialStore, StoreInfo } from './types.js';
@@ -25,16 +25,23 @@ export class PlaintextCredentialStore implements CredentialStore {
     return join(this.dir, `${profile}.json`);
   }
 
+  /** Refuses a credentials directory that is a link, another user's, or writable by others (before a link starts). */
+  async probe(): Promise<void> {
+    await checkPrivateDir(this.dir);
+  }
+
   async load(profile: string): Promise<CredentialRecord | null> {
     const path = this.path(profile);
     let text: string | null;
     try {
-      text = await readFileIfExists(path);
+      // Never through a link, never in a directory someone else can change (atomic.ts); a loosened
+      // file goes back to 0600 as it is read.
+      text = (await checkPrivateDir(this.dir)) ? await readPrivateFile(path) : null;
     } catch (err) {
+      if (err instanceof AuthtrayError) throw err;
       throw new CredentialStoreError(`Cannot read ${path} (${errno(err)}). Check its permissions.`, { cause: err });
     }
     if (text === null) return null;
-    await this.#tighten(path);
     try {
       return parseCredentialRecord(text);
     } catch (err) {
@@ -49,6 +56,7 @@ export class PlaintextCredentialStore implements CredentialStore {
       await ensurePrivateDir(this.dir);
       await writeFileAtomic(path, serializeCredentialRecord(record));
     } catch (err) {
+      if (err instanceof AuthtrayError) throw err;
       throw new CredentialStoreError(`Cannot write ${path} (${errno(err)}). Check its permissions and free space.`, { cause: err });
     }
   }
@@ -59,16 +67,6 @@ export class PlaintextCredentialStore implements CredentialStore {
       await rm(path, { force: true });
     } catch (err) {
       throw new CredentialStoreError(`Cannot delete ${path} (${errno(err)}). Remove it by hand.`, { cause: err });
-    }
-  }
-
-  /** A file someone loosened (a restore from backup, a copy) goes back to 0600 when read. */
-  async #tighten(path: string): Promise<void> {
-    if (process.platform === 'win32') return;
-    try {
-      if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
-    } catch {
-      // Not ours to fix (another owner): reading worked, so go on.
     }
   }
 }

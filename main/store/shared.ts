@@ -45,7 +45,7 @@ class DeferredSharedStore implements SharedCredentialStore {
     checkedPrefix(options.prefix);
     const secure = options.key !== undefined || Boolean((options.env ?? process.env)[STORE_KEY_ENV]?.trim());
     this.#info = { backend, location: sharedStoreLocation(url), secure };
-    this.lock = { withLock: async (profile, fn) => (await this.#open()).lock.withLock(profile, fn) };
+    this.lock = { withLock: async (profile, fn, recheck) => (await this.#open()).lock.withLock(profile, fn, recheck) };
   }
 
   /** The real store's description once it is open; until then the same, worked out from the URL. */

@@ -39,7 +39,13 @@ export interface CredentialStore {
  * record again instead of refreshing.
  */
 export interface RefreshLock {
-  withLock<T>(profile: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the profile's lock. `recheck`, where the lock supports it, runs without the
+   * lock after a wait for another holder: that holder has most likely refreshed, so a crowd of
+   * waiters reads the result side by side instead of one after the other. A value it returns ends
+   * the wait; undefined takes the lock and runs `fn` as usual.
+   */
+  withLock<T>(profile: string, fn: () => Promise<T>, recheck?: () => Promise<T | undefined>): Promise<T>;
 }
 
 /**

@@ -2,6 +2,7 @@
 // and the sandbox: single instance, window, tray, IPC wiring, start at login.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Accounts } from '../../main/accounts.js';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
 import { startApp, type StartOptions } from '../../main/app/lifecycle.js';
@@ -173,5 +174,28 @@ describe('IPC, events and the tray menu', () => {
     await start(fake);
     expect(await invoke(fake, 'app:info', null)).toMatchObject({ ok: true, value: { sandbox: null } });
     expect(await invoke(fake, 'link:start', { profile: 'default', provider: 'sandbox' })).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+  });
+});
+
+describe('the agent in the app', () => {
+  it('serves tokens from the app’s sessions while it runs, and stops with it; a headless agent already serving is left to serve', async () => {
+    const { askAgent } = await import('../../main/agent/client.js');
+    const { linkByPaste } = await import('../support/login.js');
+    const { sandboxSettings, storedRecord } = await import('../support/fixtures.js');
+    const env = { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg'), XDG_RUNTIME_DIR: join(fx.home, 'run') };
+    const accounts = new Accounts({ home: fx.home, store: 'plaintext' });
+    await linkByPaste(accounts, 'work', sandboxSettings(fx.sandbox.issuer));
+    const fake = fakeElectron();
+    const running = (await start(fake, { env, accounts, agent: true }))!;
+    expect(running.agent).not.toBeNull();
+    const reply = await askAgent({ op: 'token', profile: 'work', home: fx.home }, { env, home: fx.home });
+    expect(reply).toMatchObject({ served: true, answer: { ok: true, token: (await storedRecord(fx.home, 'work')).accessToken } });
+
+    const other = fakeElectron();
+    expect((await start(other, { env, accounts: new Accounts({ home: fx.home, store: 'plaintext' }), agent: true }))!.agent).toBeNull();
+
+    fake.app.emit('before-quit');
+    await running.agent!.close();
+    expect(await askAgent({ op: 'status' }, { env, home: fx.home })).toMatchObject({ served: false });
   });
 });

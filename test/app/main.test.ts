@@ -24,7 +24,7 @@ describe('dist/app/main.js', () => {
     try {
       const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/support/electron-stub/register.ts', 'dist/app/main.js'], {
         cwd: root,
-        env: { ...process.env, AUTHTRAY_HOME: home, AUTHTRAY_STORE: 'plaintext', XDG_CONFIG_HOME: join(home, 'xdg') },
+        env: { ...process.env, AUTHTRAY_HOME: home, AUTHTRAY_STORE: 'plaintext', XDG_CONFIG_HOME: join(home, 'xdg'), XDG_RUNTIME_DIR: join(home, 'run') },
         encoding: 'utf8',
         timeout: 60_000,
       });

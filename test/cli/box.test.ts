@@ -57,7 +57,7 @@ describe('authtray link --provider box-jwt', () => {
     const linked = await linkJwt();
     expect(linked.code, linked.stderr).toBe(0);
     expect(linked.stdout).toBe('');
-    expect(linked.stderr).toMatch(/Linked: Profile "default": linked \(box-jwt\)/);
+    expect(linked.stderr).toMatch(/^Linked: profile "default" \(box-jwt\)\n {2}Account: AutomationUser_4242 Example <AutomationUser_4242@example.test> \(id AutomationUser_4242\)\n {2}Token: {3}renews itself \(server auth\); the access token expires at (\d{4}-\d\d-\d\d )?\d\d:\d\d$/m);
     const status = JSON.parse((await cli(['status', '--json'])).stdout);
     expect(status).toMatchObject({ provider: 'box-jwt', linked: true, account: { id: serviceAccountOf(app.enterpriseId) }, token: { kind: 'jwt' } });
 
@@ -146,7 +146,7 @@ describe('authtray link --provider box-developer-token', () => {
     const linked = await cli(['link', '--profile', 'dev', '--provider', 'box-developer-token', '--api-url', api()], `${token}\n`);
     expect(linked.code, linked.stderr).toBe(0);
     expect(linked.stderr).toMatch(/^Enter developer token: /);
-    expect(linked.stderr).toMatch(/linked \(box-developer-token\)/);
+    expect(linked.stderr).toMatch(/^Linked: profile "dev" \(box-developer-token\)\n.*\n {2}Token: {3}from the Box console: link again when it runs out \(60 minutes\); the access token expires at (\d{4}-\d\d-\d\d )?\d\d:\d\d$/m);
     expect(JSON.parse((await cli(['status', '--profile', 'dev', '--json'])).stdout)).toMatchObject({ account: { id: 'dana' }, token: { kind: 'developer' } });
     expect((await cli(['token', '--profile', 'dev'])).stdout.trim()).toBe(token);
 

@@ -1,5 +1,5 @@
 // The `authtray` command's contract, run as a real child process against the real sandbox.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
@@ -143,7 +143,7 @@ describe('authtray status, token, profiles, unlink', () => {
     const status = await cli(['status', '--json']);
     expect(status.code).toBe(0);
     const parsed = JSON.parse(status.stdout);
-    expect(Object.keys(parsed).sort()).toEqual(['account', 'linked', 'needsRelink', 'profile', 'provider', 'store', 'token']);
+    expect(Object.keys(parsed).sort()).toEqual(['account', 'agent', 'linked', 'needsRelink', 'profile', 'provider', 'store', 'token']);
     expect(parsed).toMatchObject({
       profile: 'default',
       provider: 'sandbox',
@@ -152,6 +152,7 @@ describe('authtray status, token, profiles, unlink', () => {
       account: { id: 'alice', name: 'Alice Example', email: 'alice@example.test' },
       token: { kind: 'offline' },
       store: { backend: 'plaintext', location: join(fx.home, 'credentials'), secure: false },
+      agent: null,
     });
     expect(new Date(parsed.token.expiresAt).toISOString()).toBe(parsed.token.expiresAt);
 
@@ -228,3 +229,80 @@ describe('authtray status, token, profiles, unlink', () => {
     expect((await cli(['status'])).code).toBe(1);
   });
 });
+
+describe('checks before the address, and damaged state', () => {
+  it('an unreachable --store redis://… is exit 3 before the address is printed, and nothing is left pending', async () => {
+    const result = await cli(['link', '--provider', 'sandbox', '--issuer', fx.sandbox.issuer, '--store', 'redis://127.0.0.1:9', '--no-browser']);
+    expect(result).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'authtray: Cannot read the credentials of profile "default" from Redis at 127.0.0.1:9 (connection refused). Is Redis running at 127.0.0.1:9? Check the store URL.\n',
+    });
+    expect(await readdir(join(fx.home, 'pending')).catch(() => [])).toEqual([]);
+  });
+
+  it('status says a refresh token "renews itself", with times in local time', async () => {
+    await linkByLoopback();
+    const expiresAt = new Date((await credentials()).expiresAt!);
+    env = cliEnv(fx.home, { TZ: 'Asia/Kathmandu' });
+    const zone = { timeZone: 'Asia/Kathmandu' } as const;
+    const day = (d: Date) => d.toLocaleDateString('en-CA', zone);
+    const time = expiresAt.toLocaleTimeString('en-GB', { ...zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    // The local date is shown only when the time is not today there.
+    const local = day(expiresAt) === day(new Date()) ? time : `${day(expiresAt)} ${time}`;
+    const status = await cli(['status']);
+    expect(status.stdout.split('\n').slice(0, 3)).toEqual([
+      'Profile "default": linked (sandbox)',
+      '  Account: Alice Example <alice@example.test> (id alice)',
+      `  Token:   renews itself; the access token expires at ${local}`,
+    ]);
+  });
+
+  it('a damaged record: profiles shows it beside the others; unlink forgets it and says where to revoke by hand', async () => {
+    await linkByLoopback('default', 'alice');
+    await linkByLoopback('second', 'bob');
+    const file = join(fx.home, 'credentials', 'default.json');
+    await writeFile(file, '{"version":1,"broken');
+    const damaged = `The credentials file ${file} is damaged (not JSON). Unlink the profile and link it again.`;
+    const profiles = await cli(['profiles']);
+    expect(profiles.code).toBe(0);
+    expect(profiles.stdout).toMatch(new RegExp(`^Profile "default": damaged \\(sandbox\\)\\n  Problem: ${escape(damaged)}\\nProfile "second": linked \\(sandbox\\)\\n  Account: Bob Example`));
+    expect(JSON.parse((await cli(['profiles', '--json'])).stdout)[0]).toMatchObject({ profile: 'default', linked: false, problem: damaged });
+    expect((await cli(['status', '--profile', 'second'])).code).toBe(0);
+    expect(await cli(['status'])).toMatchObject({ code: 3, stderr: `authtray: ${damaged}\n` });
+
+    const unlink = await cli(['unlink']);
+    expect(unlink).toEqual({
+      code: 0,
+      stdout: '',
+      stderr:
+        `warning: Could not revoke the grant at the provider: its credentials could not be read (The credentials file ${file} is damaged (not JSON)). ` +
+        `Remove authtray's access by hand in your account settings at ${fx.sandbox.issuer}.\nUnlinked profile "default".\n`,
+    });
+    expect(await readdir(join(fx.home, 'credentials'))).toEqual(['second.json']);
+    expect((await cli(['status'])).code).toBe(1);
+    expect((await cli(['token', '--profile', 'second'])).code).toBe(0);
+  });
+
+  it('a damaged config entry: the others work; unlink forgets it and deletes its credentials', async () => {
+    await linkByLoopback('default', 'alice');
+    await linkByLoopback('second', 'bob');
+    const path = join(fx.home, 'config.json');
+    const config = JSON.parse(await readFile(path, 'utf8'));
+    config.profiles.default.settings = null;
+    await writeFile(path, JSON.stringify(config));
+    const problem = `The entry of profile "default" in ${path} is damaged (it has no provider settings). Run: authtray unlink --profile default, then link it again.`;
+    expect(await cli(['token'])).toMatchObject({ code: 3, stderr: `authtray: ${problem}\n` });
+    const profiles = await cli(['profiles']);
+    expect(profiles.stdout).toMatch(new RegExp(`^Profile "default": damaged \\(unknown\\)\\n  Problem: ${escape(problem)}\\nProfile "second": linked`));
+    const unlink = await cli(['unlink']);
+    expect(unlink.stderr).toBe(
+      `warning: Could not revoke the grant at the provider: the entry of profile "default" in ${path} is damaged (it has no provider settings). ` +
+        `Remove authtray's access by hand in your account settings at the provider.\nUnlinked profile "default".\n`,
+    );
+    expect(await readdir(join(fx.home, 'credentials'))).toEqual(['second.json']);
+    expect((await cli(['status', '--profile', 'second'])).code).toBe(0);
+  });
+});
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -2,7 +2,7 @@
 // tokens) over a persistent redis-server that the tests kill with SIGKILL and start again.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -166,11 +166,12 @@ describe('Redis store on the wire', () => {
       const recordVerbs = on('record').map(([verb]) => verb);
       expect(recordVerbs.filter((v) => v === 'set').length).toBeGreaterThanOrEqual(22); // 20 saves, the link, the refresh
       expect(new Set(recordVerbs)).toEqual(new Set(['get', 'set']));
-      // The lock: taken with SET NX PX and a random token; released by a script that deletes it only if
-      // it still holds that token (MONITOR shows the script's own GET and DEL after the EVAL).
+      // The lock: taken with SET NX PX and a token naming its holder (pid, host, boot id) with a random
+      // part; released by a script that deletes it only if it still holds that token (MONITOR shows
+      // the script's own GET and DEL after the EVAL).
       const lock = on('lock');
       const token = lock[0]![2]!;
-      expect(token).toMatch(/^[\w-]{22}$/);
+      expect(JSON.parse(token)).toMatchObject({ pid: process.pid, host: hostname(), nonce: expect.stringMatching(/^[\w-]{22}$/) });
       expect(lock).toEqual([
         ['set', `${prefix}:lock:work`, token, 'PX', '30000', 'NX'],
         ['eval', expect.stringMatching(/^if redis\.call\('get', KEYS\[1\]\) == ARGV\[1\] then return redis\.call\('del'/), '1', `${prefix}:lock:work`, token],

@@ -39,7 +39,8 @@ function open(url: string, options: SharedStoreOptions = {}): SharedCredentialSt
 /** Direct access to the server, past the store, to see and change what it really holds. */
 interface Raw {
   get(key: string): Promise<string | null>;
-  set(key: string, value: string): Promise<void>;
+  /** With `ttlMs`, the key expires (Memcached: in whole seconds). */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,11 +49,11 @@ async function raw(backend: 'redis' | 'memcached'): Promise<Raw> {
   if (backend === 'redis') {
     const { Redis } = await import('ioredis');
     const r = new Redis(redis.url);
-    client = { get: (k) => r.get(k), set: async (k, v) => void (await r.set(k, v)), close: async () => void r.disconnect() };
+    client = { get: (k) => r.get(k), set: async (k, v, ttl) => void (await (ttl ? r.set(k, v, 'PX', ttl) : r.set(k, v))), close: async () => void r.disconnect() };
   } else {
     const memjs = await import('memjs');
     const m = memjs.Client.create(`127.0.0.1:${memcached.port}`, { logger: { log: () => {} } });
-    client = { get: async (k) => (await m.get(k)).value?.toString('utf8') ?? null, set: async (k, v) => void (await m.set(k, v, { expires: 0 })), close: async () => m.close() };
+    client = { get: async (k) => (await m.get(k)).value?.toString('utf8') ?? null, set: async (k, v, ttl) => void (await m.set(k, v, { expires: ttl ? Math.ceil(ttl / 1000) : 0 })), close: async () => m.close() };
   }
   raws.push(client);
   return client;
@@ -220,7 +221,7 @@ describe.each(backends)('%s store', (backend, service) => {
       }),
     );
     expect(taken).toBeInstanceOf(CredentialStoreError);
-    expect(taken.message).toMatch(/^Another authtray process has been refreshing profile "work" for over \d+ s \(its lock is in (Redis|Memcached) at 127\.0\.0\.1:\d+\)\. Try again/);
+    expect(taken.message).toMatch(/^Another authtray process \(\d+ on [^)]+\) has been refreshing profile "work" for over \d+ s \(its lock is in (Redis|Memcached) at 127\.0\.0\.1:\d+\)\. Try again/);
 
     const server = await raw(backend);
     await a.lock!.withLock('work', async () => {
@@ -230,24 +231,32 @@ describe.each(backends)('%s store', (backend, service) => {
     expect(await server.get(`${prefix}:lock:work`)).toBe('someone-else');
   }, 30_000);
 
-  it("a crashed holder's lock expires, and waiters then get it", async () => {
+  it("a crashed holder's lock on this host is taken over at once; one from a host that cannot be seen expires", async () => {
     const prefix = newPrefix();
     const script = `
       const { openSharedStore } = await import(${JSON.stringify(join(ROOT, 'dist/main/store/shared.js'))});
-      const store = openSharedStore(process.argv[1], { prefix: process.argv[2], lockTtlMs: 4000 });
+      const store = openSharedStore(process.argv[1], { prefix: process.argv[2], lockTtlMs: 60000 });
       await store.lock.withLock('work', () => { process.stdout.write('held\\n'); return new Promise(() => {}); });`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, url(), prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before taking the lock`)));
     });
+    const server = await raw(backend);
+    const held = JSON.parse((await server.get(`${prefix}:lock:work`))!) as { pid: number; host: string };
+    expect(held.pid).toBe(child.pid);
+    // While the holder lives, it keeps the lock...
+    await expect(open(url(), { prefix, lockWaitMs: 300 }).lock!.withLock('work', async () => {})).rejects.toThrow(/has been refreshing profile "work"/);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
-    // Still held right after the crash...
-    await expect(open(url(), { prefix, lockWaitMs: 300 }).lock!.withLock('work', async () => {})).rejects.toThrow(/has been refreshing profile "work"/);
-    // ...and free once its time is up.
-    const waiter = open(url(), { prefix, lockWaitMs: 20_000 });
-    expect(await waiter.lock!.withLock('work', async () => 'ours')).toBe('ours');
+    // ...once it is gone, a waiter takes over at once: no waiting out its 60 s.
+    expect(await open(url(), { prefix, lockWaitMs: 5_000 }).lock!.withLock('work', async () => 'ours')).toBe('ours');
+
+    // A holder on another host cannot be seen: its lock is waited for until it expires.
+    const ttl = backend === 'memcached' ? 2_000 : 600;
+    await server.set(`${prefix}:lock:work`, JSON.stringify({ ...held, host: 'elsewhere.invalid' }), ttl);
+    await expect(open(url(), { prefix, lockWaitMs: 100 }).lock!.withLock('work', async () => {})).rejects.toThrow(/^Another authtray process \(\d+ on elsewhere\.invalid\) has been refreshing/);
+    expect(await open(url(), { prefix, lockWaitMs: 20_000 }).lock!.withLock('work', async () => 'ours')).toBe('ours');
   }, 40_000);
 
   it('a server that is not there is a quick typed error naming it, never the password', async () => {

@@ -1,0 +1,147 @@
+/**
+ * The agent's figures for `npm run bench`, each against a baseline in the same run:
+ * - `authtray token` served by a running agent ÷ `node -e 0` (target ≤ 1.15×);
+ * - reading a token file the agent keeps ÷ `cat` of a file of the same size (target ≤ 1.5×);
+ * - 100 `authtray token` processes started together against a private GNOME Keyring at expiry,
+ *   with the agent running (target 100 of 100, 1 refresh) and without it (for reference);
+ * - `oidc-token` (Debian's oidc-agent-cli) ÷ `node -e 0`, for reference, when BENCH_OIDC_ACCOUNT
+ *   names an account configured in a running oidc-agent.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KeyringCredentialStore } from '../main/store/keyring.js';
+import type { Sandbox } from '../test/sandbox/provider.js';
+import { BIN, cliEnv, ROOT, startCli, type CliRun } from '../test/support/cli.js';
+import type { SecretService } from '../test/support/keyring.js';
+
+interface Figure {
+  name: string;
+  value: string;
+  target: string;
+  ok: boolean;
+}
+
+export interface AgentBench {
+  sandbox: Sandbox;
+  keyring: SecretService;
+  home(): Promise<string>;
+  add(figure: Figure): void;
+  link(home: string, store: string): Promise<void>;
+  /** Median wall times of two commands (`[program, ...args]`), interleaved. */
+  compare(subject: string[], baseline: string[], env: NodeJS.ProcessEnv): { subject: number; baseline: number; ratio: number };
+  runs: number;
+}
+
+async function startAgent(env: NodeJS.ProcessEnv, args: string[] = []): Promise<CliRun> {
+  const run = startCli(['agent', ...args], env);
+  await run.waitForLine(/^AUTHTRAY_AGENT_SOCK=/);
+  return run;
+}
+
+async function stop(run: CliRun): Promise<void> {
+  run.child.kill('SIGTERM');
+  await run.result;
+}
+
+const node = process.execPath;
+
+/** `authtray token` answered by the agent, and a token file read by `cat`. */
+export async function agentStartup(bench: AgentBench): Promise<void> {
+  const home = await bench.home();
+  await bench.link(home, 'plaintext');
+  const env = cliEnv(home, { XDG_RUNTIME_DIR: await bench.home() });
+  const file = join(await bench.home(), 'bench.token');
+  const agent = await startAgent(env, ['--token-file', `bench=${file}`]);
+  try {
+    const t = bench.compare([node, BIN, 'token', '--profile', 'bench'], [node, '-e', '0'], env);
+    bench.add({
+      name: `authtray token via the agent / node -e 0 (median of ${bench.runs}: ${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`,
+      value: `${t.ratio.toFixed(2)}×`,
+      target: '≤ 1.15×',
+      ok: t.ratio <= 1.15,
+    });
+    const same = join(home, 'same-size.txt');
+    await writeFile(same, 'x'.repeat((await readFile(file)).length));
+    const c = bench.compare(['cat', file], ['cat', same], env);
+    bench.add({
+      name: `cat token file / cat same-size file (median of ${bench.runs}: ${c.subject.toFixed(2)} ms / ${c.baseline.toFixed(2)} ms)`,
+      value: `${c.ratio.toFixed(2)}×`,
+      target: '≤ 1.5×',
+      ok: c.ratio <= 1.5,
+    });
+  } finally {
+    await stop(agent);
+  }
+}
+
+/** N `authtray token` processes started at the same moment; how many printed a token. */
+function tokenProcesses(count: number, env: NodeJS.ProcessEnv, args: string[]): Promise<{ ok: number; exits: Record<string, number> }> {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<number>((resolve) => {
+          const child = spawn(node, [BIN, 'token', '--profile', 'bench', ...args], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+          let out = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+          child.on('close', (code) => resolve(code === 0 && out.trim().length > 0 ? 0 : (code ?? -1)));
+        }),
+    ),
+  ).then((codes) => {
+    const exits: Record<string, number> = {};
+    for (const code of codes) exits[code] = (exits[code] ?? 0) + 1;
+    return { ok: exits[0] ?? 0, exits };
+  });
+}
+
+/** 100 `authtray token` processes at expiry against one GNOME Keyring: with the agent, and without. */
+export async function keyringProcessStorm(bench: AgentBench): Promise<void> {
+  const home = await bench.home();
+  await bench.link(home, 'keyring');
+  const store = new KeyringCredentialStore();
+  const expire = async () => {
+    const record = (await store.load('bench'))!;
+    await store.save('bench', { ...record, expiresAt: Date.now() - 1000 });
+  };
+  const env = cliEnv(home, { ...bench.keyring.env, AUTHTRAY_STORE: 'keyring', XDG_RUNTIME_DIR: await bench.home() });
+  try {
+    await expire();
+    const agent = await startAgent(env);
+    bench.sandbox.stats.reset();
+    const served = await tokenProcesses(100, env, []);
+    const refreshes = bench.sandbox.stats.byGrant.refresh_token ?? 0;
+    await stop(agent);
+    bench.add({
+      name: `100 authtray token processes at expiry, GNOME Keyring, agent running (succeeded; refreshes: ${refreshes})`,
+      value: `${served.ok}/100`,
+      target: '100, 1',
+      ok: served.ok === 100 && refreshes === 1,
+    });
+
+    await expire();
+    bench.sandbox.stats.reset();
+    const alone = await tokenProcesses(100, env, ['--no-agent']);
+    const aloneRefreshes = bench.sandbox.stats.byGrant.refresh_token ?? 0;
+    bench.add({
+      name: `  the same without the agent (refreshes: ${aloneRefreshes}; exit codes ${JSON.stringify(alone.exits)})`,
+      value: `${alone.ok}/100`,
+      target: 'reference',
+      ok: true,
+    });
+  } finally {
+    await store.delete('bench');
+  }
+}
+
+/** oidc-agent's `oidc-token`, side by side, where it is installed and has an account. */
+export function oidcTokenReference(bench: AgentBench): void {
+  const account = process.env.BENCH_OIDC_ACCOUNT;
+  const found = spawnSync('sh', ['-c', 'command -v oidc-token'], { encoding: 'utf8' }).stdout.trim();
+  if (!found || !account) {
+    process.stdout.write(`(oidc-token not measured: ${found ? 'set BENCH_OIDC_ACCOUNT to an account of your running oidc-agent' : "install Debian's oidc-agent-cli and set BENCH_OIDC_ACCOUNT"})\n`);
+    return;
+  }
+  const t = bench.compare([found, account], [node, '-e', '0'], process.env);
+  bench.add({ name: `oidc-token / node -e 0, for reference (${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`, value: `${t.ratio.toFixed(2)}×`, target: 'reference', ok: true });
+}

@@ -1,0 +1,49 @@
+/**
+ * The agent's wire format, shared by the server and the tiny client (no zod here: the client loads
+ * on every `authtray token` and must stay small). One JSON object per line each way, one answer per
+ * request, in order. The server validates every request with the schemas in protocol.ts.
+ *
+ *   → {"v":1,"op":"token","profile":"work","home":"/home/me/.config/authtray","minValidMs":600000}
+ *   ← {"v":1,"ok":true,"token":"…","expiresAt":1767225600000}
+ *   → {"v":1,"op":"status"}
+ *   ← {"v":1,"ok":true,"agent":{"pid":123,"home":"…","socket":"…","protocol":1,"profiles":{…}}}
+ *   ← {"v":1,"ok":false,"error":{"code":"NEEDS_RELINK","message":"Profile \"work\" needs to be linked again: …"}}
+ *
+ * Error codes are the command's (`ErrorCodes`), so a client maps them to the same exit codes.
+ */
+export const PROTOCOL_VERSION = 1;
+/** A request line, newline included; longer ones are refused and the connection closed. */
+export const MAX_REQUEST_BYTES = 4096;
+/** An answer line (access tokens can be long JWTs). */
+export const MAX_ANSWER_BYTES = 65_536;
+
+export interface AgentProfileInfo {
+  /** The agent holds an open session for the profile. */
+  session: boolean;
+  /** Tokens handed out for it since the agent started. */
+  served: number;
+  /** The token file the agent keeps for it, if any. */
+  tokenFile: string | null;
+}
+
+export interface AgentInfo {
+  pid: number;
+  home: string;
+  socket: string;
+  protocol: number;
+  /** When the agent started (ISO 8601). */
+  since: string;
+  /** `everyone` (every process of the user) or the executables given with --allow. */
+  serves: 'everyone' | string[];
+  profiles: Record<string, AgentProfileInfo>;
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+export type Answer =
+  | { v: 1; ok: true; token: string; expiresAt: number | null }
+  | { v: 1; ok: true; agent: AgentInfo }
+  | { v: 1; ok: false; error: WireError };
