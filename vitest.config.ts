@@ -10,6 +10,8 @@ export default defineConfig({
     // Tests start real servers and child processes; two cores are all we have.
     fileParallelism: true,
     maxWorkers: 2,
+    // electron-store imports `electron`: run it through Vite so a test can stand the stub in (vi.mock).
+    server: { deps: { inline: ['electron-store'] } },
   },
   oxc: { jsx: { runtime: 'automatic' } },
 });

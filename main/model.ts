@@ -50,7 +50,11 @@ export interface CredentialRecord {
   readonly accessToken: string;
   /** When the access token expires, in ms since the epoch; null when it does not (legacy). */
   readonly expiresAt: number | null;
-  /** When the access token was received, in ms since the epoch: its lifetime sets when it is refreshed. Absent in older records. */
+  /**
+   * When the access token was received, in ms since the epoch: its lifetime sets when it is
+   * refreshed, and since the refresh token was last used then, the app's keep-alive counts a
+   * provider's idle lifetime from it. Absent in older records.
+   */
   readonly issuedAt?: number | undefined;
   readonly refreshToken: string | null;
   readonly scopes: readonly string[];

@@ -62,7 +62,15 @@ export interface ProfileView {
   pending: PendingLinkView | null;
   /** The latest problem: the store could not be read (KEYRING_ACCESS), or the browser's redirect failed. */
   error: ApiError | null;
+  /**
+   * How the link is: null while not linked (new, linking). `needs-relink`, `keyring-locked` and
+   * `store-unreachable` need the person; `provider-unreachable` is a provider out of reach after
+   * retries (offline), which authtray keeps retrying on its own.
+   */
+  health: LinkHealth | null;
 }
+
+export type LinkHealth = 'linked' | 'needs-relink' | 'keyring-locked' | 'store-unreachable' | 'provider-unreachable';
 
 export interface AppInfo {
   /** Offered only when run from source: the local sandbox provider (`npm run sandbox`). */
@@ -103,6 +111,24 @@ export interface UnlinkView {
   warning: string | null;
 }
 
+/** The app's own settings, as the Settings view shows them. Nothing secret: a client id is not a secret. */
+export interface AppSettingsView {
+  /** Desktop notifications when a link needs you, the keyring is locked, or a link finished in the browser. */
+  notifications: boolean;
+  /** Renew refresh tokens before they lapse unused (Box, Microsoft, Google). */
+  keepAlive: boolean;
+  /** Started at login: tray only, no window (macOS keeps this itself). */
+  startHidden: boolean;
+  /** The link form's last choice, to fill it next time. */
+  linkForm: { provider?: ProviderChoice | undefined; clientId?: string | undefined; issuer?: string | undefined };
+}
+
+export interface SettingsUpdate {
+  notifications?: boolean | undefined;
+  keepAlive?: boolean | undefined;
+  startHidden?: boolean | undefined;
+}
+
 /** Request/response channels: `ipcMain.handle` on one side, `ipcRenderer.invoke` on the other. */
 export interface Channels {
   'app:info': { request: null; response: AppInfo };
@@ -115,6 +141,8 @@ export interface Channels {
   /** Copies the pending link's URL to the clipboard (main does it: the window has no permissions). */
   'link:copy': { request: ProfileRequest; response: null };
   'account:unlink': { request: ProfileRequest; response: UnlinkView };
+  'settings:get': { request: null; response: AppSettingsView };
+  'settings:set': { request: SettingsUpdate; response: AppSettingsView };
 }
 
 export type Channel = keyof Channels;
@@ -122,7 +150,7 @@ export type RequestOf<C extends Channel> = Channels[C]['request'];
 export type ResponseOf<C extends Channel> = Channels[C]['response'];
 
 /** What the tray asks the window to show. */
-export type UiCommand = { command: 'link' } | { command: 'unlink'; profile: string };
+export type UiCommand = { command: 'link' } | { command: 'unlink'; profile: string } | { command: 'show'; profile: string } | { command: 'settings' };
 
 /** Events from main to the window: `webContents.send` on one side, a subscription on the other. */
 export interface Events {
@@ -143,6 +171,8 @@ export interface AuthtrayApi {
   openLink(profile: string): Promise<Result<null>>;
   copyLink(profile: string): Promise<Result<null>>;
   unlink(profile: string): Promise<Result<UnlinkView>>;
+  settings(): Promise<Result<AppSettingsView>>;
+  updateSettings(update: SettingsUpdate): Promise<Result<AppSettingsView>>;
   /** Called with every profile after each change; returns the unsubscribe function. */
   onStatusChanged(listener: (profiles: ProfileView[]) => void): () => void;
   /** Called when the tray asks for the link form or an unlink confirmation; returns the unsubscribe function. */

@@ -42,6 +42,8 @@ export function createAuthtrayApi(transport: Transport): AuthtrayApi {
     openLink: (profile) => call('link:open', { profile }),
     copyLink: (profile) => call('link:copy', { profile }),
     unlink: (profile) => call('account:unlink', { profile }),
+    settings: () => call('settings:get', null),
+    updateSettings: (update) => call('settings:set', update),
     onStatusChanged: on('status:changed'),
     onCommand: on('ui:command'),
   };

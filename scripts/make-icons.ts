@@ -1,6 +1,7 @@
 /**
  * Draws authtray's icons (a padlock) as PNG files under assets/: the tray icons (a black template
- * image with alpha for macOS, a coloured one elsewhere, each at 1x and 2x) and the 512 px app icon
+ * image with alpha for macOS, a coloured one elsewhere, each at 1x and 2x), their attention variants
+ * (a dot at the top right, shown while a link needs the person), and the 512 px app icon
  * electron-builder turns into .icns/.ico. Run with `node --import tsx scripts/make-icons.ts`; the
  * output is committed, so packaging needs no drawing tool.
  */
@@ -92,7 +93,16 @@ function draw(size: number, paint: (x: number, y: number) => Rgba | null, sample
   return pixels;
 }
 
+/** The attention dot, top right, and a clear ring around it so it reads apart from the lock. */
+const dot = (x: number, y: number) => Math.hypot(x - 0.85, y - 0.15) - 0.15;
+const withDot = (base: (x: number, y: number) => Rgba | null, color: Rgba) => (x: number, y: number) => {
+  const d = dot(x, y);
+  if (d < 0) return color;
+  return d < 0.06 ? null : base(x, y);
+};
+
 const BLUE: Rgba = [36, 88, 198, 255];
+const ORANGE: Rgba = [214, 84, 0, 255];
 const WHITE: Rgba = [255, 255, 255, 255];
 const BLACK: Rgba = [0, 0, 0, 255];
 const inset = (m: number, f: (x: number, y: number) => Rgba | null) => (x: number, y: number) => f((x - m) / (1 - 2 * m), (y - m) / (1 - 2 * m));
@@ -105,6 +115,10 @@ for (const [scale, suffix] of [[1, ''], [2, '@2x']] as const) {
   // macOS template image: black and alpha only; the menu bar recolours it.
   writeFileSync(join(tray, `trayTemplate${suffix}.png`), encodePng(size, draw(size, inset(0.04, (x, y) => (lock(x, y) ? BLACK : null)))));
   writeFileSync(join(tray, `tray${suffix}.png`), encodePng(size, draw(size, inset(0.04, (x, y) => (lock(x, y) ? BLUE : null)))));
+  const template = inset(0.04, (x, y) => (lock(x, y) ? BLACK : null));
+  const colour = inset(0.04, (x, y) => (lock(x, y) ? BLUE : null));
+  writeFileSync(join(tray, `trayAttentionTemplate${suffix}.png`), encodePng(size, draw(size, withDot(template, BLACK))));
+  writeFileSync(join(tray, `trayAttention${suffix}.png`), encodePng(size, draw(size, withDot(colour, ORANGE))));
 }
 writeFileSync(
   join(root, 'assets', 'icon.png'),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { isProfileName } from '../store/profile-name.js';
 import { MAX_INPUT_LENGTH } from '../auth/flow.js';
 import type { ApiError, Channel, Channels, ResponseOf, Result } from '../../preload/api.js';
+import { settingsUpdateSchema } from '../settings/app-settings.js';
 import { toApiError, type AppService } from './service.js';
 import { isTrustedSender, type SenderInfo } from './security.js';
 
@@ -25,6 +26,8 @@ export const CHANNELS = [
   'link:open',
   'link:copy',
   'account:unlink',
+  'settings:get',
+  'settings:set',
 ] as const satisfies readonly Channel[];
 
 const profile = z.string().max(64).refine(isProfileName, 'a profile name is 1-64 letters, digits, ".", "_" or "-"');
@@ -47,6 +50,8 @@ const SCHEMAS: { [C in Channel]: z.ZodType<Channels[C]['request']> } = {
   'link:open': profileRequest,
   'link:copy': profileRequest,
   'account:unlink': profileRequest,
+  'settings:get': none,
+  'settings:set': settingsUpdateSchema,
 };
 
 /** Names the fields that failed, never their values (one of them may be a client secret). */
@@ -79,6 +84,8 @@ export function createIpcHandlers(service: AppService): Handlers {
     'link:open': handler('link:open', ({ profile }) => service.openLink(profile)),
     'link:copy': handler('link:copy', ({ profile }) => service.copyLink(profile)),
     'account:unlink': handler('account:unlink', ({ profile }) => service.unlink(profile)),
+    'settings:get': handler('settings:get', () => service.settings()),
+    'settings:set': handler('settings:set', (update) => service.updateSettings(update)),
   };
 }
 

@@ -6,9 +6,12 @@
  */
 import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
+import { healthOfError } from '../health/health.js';
+import type { LinkWatch } from '../health/watch.js';
 import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
-import type { ApiError, AppInfo, LinkRequest, PendingLinkView, ProfileView, UnlinkView } from '../../preload/api.js';
+import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
+import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
 import { isAllowedExternalUrl } from './security.js';
 
 export interface AppServiceOptions {
@@ -23,6 +26,10 @@ export interface AppServiceOptions {
   allowLoopbackHttp: boolean;
   /** Coalesces bursts of changes into one update (ms). */
   changeDelayMs?: number;
+  /** The watch over the links: what it found (a provider out of reach) shows in the views, and its changes update them. */
+  watch?: Pick<LinkWatch, 'healthOf' | 'onChange'> | undefined;
+  /** The app's settings (electron-store); without them the defaults, unchangeable (tests of other things). */
+  settings?: AppSettings | undefined;
 }
 
 /** A message that never carries anything but our own words: unknown errors are not described. */
@@ -43,7 +50,8 @@ export class AppService {
   constructor(options: AppServiceOptions) {
     this.#options = options;
     this.#accounts = options.accounts;
-    this.#unsubscribe = this.#accounts.onStatusChanged(() => this.#schedule());
+    const unsubscribe = [this.#accounts.onStatusChanged(() => this.#schedule()), options.watch?.onChange(() => this.#schedule())];
+    this.#unsubscribe = () => unsubscribe.forEach((u) => u?.());
   }
 
   /** What the window needs to know before the first link. */
@@ -78,8 +86,11 @@ export class AppService {
       error: this.#errors.get(profile) ?? null,
     };
     if (status) {
+      const watched = this.#options.watch?.healthOf(profile);
+      const health = status.needsRelink ? 'needs-relink' : !status.linked ? null : watched === 'provider-unreachable' ? watched : 'linked';
       return {
         ...base,
+        health,
         linked: status.linked,
         needsRelink: status.needsRelink,
         account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email },
@@ -88,7 +99,7 @@ export class AppService {
       };
     }
     if (!error) {
-      return { ...base, linked: false, needsRelink: false, account: null, token: null, store: null };
+      return { ...base, linked: false, needsRelink: false, account: null, token: null, store: null, health: null };
     }
     // The store could not be read (a locked keyring): show the profile with what to do.
     return {
@@ -99,6 +110,7 @@ export class AppService {
       token: null,
       store: null,
       error: toApiError(error),
+      health: config?.needsRelink ? 'needs-relink' : healthOfError(error),
     };
   }
 
@@ -133,6 +145,8 @@ export class AppService {
     if (needsClientSecret(settings) && !request.clientSecret) throw new UsageError('This client needs its client secret: enter it in the form.');
     this.#errors.delete(request.profile);
     const started = await this.#accounts.startLink(request.profile, settings, { clientSecret: request.clientSecret });
+    // The form's choice, for next time: provider, client id, issuer; the secret is not taken.
+    if (request.provider) this.#options.settings?.rememberLinkForm({ provider: request.provider, clientId: request.clientId, issuer: request.issuer });
     started.redirected?.catch((err: unknown) => {
       // Cancelled means the user cancelled, finished by pasting, or started again: nothing to report.
       if (err instanceof AuthtrayError && err.code === ErrorCodes.CANCELLED) return;
@@ -194,6 +208,17 @@ export class AppService {
     const result = await this.#accounts.unlink(profile);
     this.#errors.delete(profile);
     return { revoked: result.revoked, revocation: result.revocation, warning: result.warning };
+  }
+
+  /** The app's settings, for the Settings view and the link form. */
+  async settings(): Promise<AppSettingsView> {
+    const { window: _window, ...view } = SETTINGS_DEFAULTS;
+    return this.#options.settings?.view() ?? view;
+  }
+
+  async updateSettings(update: SettingsUpdate): Promise<AppSettingsView> {
+    if (!this.#options.settings) throw new BadStateError('Settings cannot be changed in this run of authtray.');
+    return this.#options.settings.update(update);
   }
 
   /** Called with every profile after each change (coalesced); returns the unsubscribe function. */

@@ -7,10 +7,9 @@ import type { EventChannel, Events } from '../../preload/api.js';
 import { lockNavigation, secureWebPreferences } from './security.js';
 
 /** The window's options: small, calm, hidden until its page is ready, with the hardened preferences. */
-export function mainWindowOptions(preload: string): BrowserWindowConstructorOptions {
+export function mainWindowOptions(preload: string, bounds: { width: number; height: number; x?: number | undefined; y?: number | undefined } = { width: 480, height: 680 }): BrowserWindowConstructorOptions {
   return {
-    width: 480,
-    height: 680,
+    ...bounds,
     minWidth: 380,
     minHeight: 480,
     show: false,
@@ -28,6 +27,10 @@ export interface MainWindowOptions {
   page: string;
   /** True once the user chose Quit: closing then really closes. */
   isQuitting: () => boolean;
+  /** The size and place to open at (the app's settings remember them). */
+  bounds?: () => { width: number; height: number; x?: number | undefined; y?: number | undefined };
+  /** Told the size and place when the window is closed (hidden) or quits. */
+  onBounds?: (bounds: { width: number; height: number; x: number; y: number }) => void;
 }
 
 export class MainWindow {
@@ -54,9 +57,10 @@ export class MainWindow {
   }
 
   #create(): BrowserWindow {
-    const win = new this.#BrowserWindow(mainWindowOptions(this.#options.preload));
+    const win = new this.#BrowserWindow(mainWindowOptions(this.#options.preload, this.#options.bounds?.()));
     lockNavigation(win.webContents);
     win.on('close', (event) => {
+      this.#options.onBounds?.(win.getBounds());
       if (this.#options.isQuitting()) return;
       event.preventDefault();
       win.hide();
@@ -67,6 +71,11 @@ export class MainWindow {
     void win.loadURL(this.#options.page);
     this.#window = win;
     return win;
+  }
+
+  /** True while the window is on screen. */
+  isVisible(): boolean {
+    return this.#window !== null && !this.#window.isDestroyed() && this.#window.isVisible();
   }
 
   /** True for our window's contents: IPC from anything else is refused. */

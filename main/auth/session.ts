@@ -165,12 +165,28 @@ export class OAuthSession implements AsyncDisposable {
     return this.#inflight ?? this.#singleFlight(true, rejectedToken ?? this.#record?.accessToken);
   }
 
-  #singleFlight(force: boolean, rejected: string | undefined, minValidMs = 0): Promise<CredentialRecord> {
+  /**
+   * Keep-alive: uses the refresh token now unless the stored record was issued after `issuedAfter`
+   * (a program renewed it meanwhile: then no request). Same single flight and lock as every refresh.
+   * Returns the record and whether this call renewed it.
+   */
+  async renewUnlessIssuedAfter(issuedAfter: number): Promise<{ record: CredentialRecord; renewed: boolean }> {
+    this.#assertOpen();
+    await this.#inflight?.catch(() => {});
+    let renewed = false;
+    const record = await this.#singleFlight(true, undefined, 0, (stored) => {
+      renewed = (stored.issuedAt ?? 0) <= issuedAfter;
+      return !renewed;
+    });
+    return { record, renewed };
+  }
+
+  #singleFlight(force: boolean, rejected: string | undefined, minValidMs = 0, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
     const run = this.#options.lock ?? processLocalLock;
     this.#inflight = run
       .withLock(
         this.profile,
-        () => this.#loadOrRefresh(force, rejected, minValidMs),
+        () => this.#loadOrRefresh(force, rejected, minValidMs, keep),
         () => this.#refreshedMeanwhile(force, rejected, minValidMs),
       )
       .finally(() => {
@@ -194,7 +210,7 @@ export class OAuthSession implements AsyncDisposable {
     return stored;
   }
 
-  async #loadOrRefresh(force: boolean, rejected: string | undefined, minValidMs: number): Promise<CredentialRecord> {
+  async #loadOrRefresh(force: boolean, rejected: string | undefined, minValidMs: number, keep?: (stored: CredentialRecord) => boolean): Promise<CredentialRecord> {
     // Read again under the lock: another process may have refreshed already.
     let stored = await this.#options.store.load(this.profile);
     if (this.#unsaved) {
@@ -215,6 +231,7 @@ export class OAuthSession implements AsyncDisposable {
       // Someone renewed it while this caller waited for the lock: theirs is used, however short-lived
       // (but no shorter than the caller asked for).
       if (rejected !== undefined && stored.accessToken !== rejected && isFresh(stored, now, 0, minValidMs)) return stored;
+      if (keep?.(stored)) return stored;
     }
     let updated: CredentialRecord;
     if (this.#options.renew) {

@@ -8,6 +8,7 @@ import { accountTitle } from './format.js';
 import { ErrorNotice } from './components/ErrorNotice.js';
 import { LinkForm } from './components/LinkForm.js';
 import { ProfileCard } from './components/ProfileCard.js';
+import { SettingsView } from './components/SettingsView.js';
 
 interface FormState {
   profile: string | null;
@@ -31,6 +32,10 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   const [notice, setNotice] = useState<string | null>(null);
   const [unlinkAsk, setUnlinkAsk] = useState<{ profile: string; seq: number } | null>(null);
   const [loading, setLoading] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState<{ asked: boolean } | null>(null);
+  const [shown, setShown] = useState<{ profile: string; seq: number } | null>(null);
+  /** The link form's last choice (provider, client id), remembered by main between runs. */
+  const [lastForm, setLastForm] = useState<Partial<LinkRequest> | undefined>(undefined);
   /** What each profile was last linked with (without the secret), to fill the form when starting again. */
   const lastRequests = useRef(new Map<string, Partial<LinkRequest>>());
 
@@ -46,14 +51,18 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
 
   useEffect(() => {
     void load();
+    void api.settings().then((result) => result.ok && setLastForm(result.value.linkForm));
     return api.onStatusChanged(setProfiles);
   }, [api, load]);
 
   const command = useSyncExternalStore(commands.subscribe, commands.current);
   useEffect(() => {
     if (!command.command) return;
-    if (command.command.command === 'link') setForm({ profile: null, asked: true });
-    else setUnlinkAsk({ profile: command.command.profile, seq: command.seq });
+    const c = command.command;
+    if (c.command === 'link') setForm({ profile: null, asked: true });
+    else if (c.command === 'settings') setSettingsOpen({ asked: true });
+    else if (c.command === 'show') setShown({ profile: c.profile, seq: command.seq });
+    else setUnlinkAsk({ profile: c.profile, seq: command.seq });
   }, [command]);
 
   async function startLink(request: LinkRequest): Promise<ApiError | null> {
@@ -94,6 +103,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
         <h1>authtray</h1>
         <p className="subtitle">Your linked cloud-storage accounts</p>
       </header>
+      {settingsOpen && <SettingsView api={api} focusOnMount={settingsOpen.asked} onClose={() => setSettingsOpen(null)} />}
       {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load()} onDismiss={() => setLoadError(null)} />}
       {notice && (
         <div className="notice info" role="status">
@@ -115,6 +125,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
           onRetry={() => void load()}
           onUnlinked={unlinked}
           unlinkRequested={unlinkAsk?.profile === view.profile ? unlinkAsk.seq : 0}
+          showRequested={shown?.profile === view.profile ? shown.seq : 0}
         />
       ))}
       {showForm && (
@@ -123,7 +134,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
           info={info}
           profile={formProfile}
           suggestedProfile={suggestProfile(list)}
-          initial={form?.initial}
+          initial={form?.initial ?? (form?.relink ? undefined : lastForm)}
           relink={form?.relink}
           focusOnMount={form?.asked ?? false}
           onSubmit={startLink}
@@ -138,6 +149,13 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
         </div>
       )}
       {profiles === null && !loadError && <p className="hint" role="status">Loading…</p>}
+      {!settingsOpen && (
+        <footer className="actions add">
+          <button type="button" className="quiet" onClick={() => setSettingsOpen({ asked: true })}>
+            Settings
+          </button>
+        </footer>
+      )}
     </main>
   );
 }

@@ -49,6 +49,8 @@ const VALID: Record<Channel, unknown> = {
   'link:open': { profile: 'default' },
   'link:copy': { profile: 'default' },
   'account:unlink': { profile: 'default' },
+  'settings:get': null,
+  'settings:set': { notifications: false },
 };
 
 const FOREIGN: Record<string, SenderInfo> = {
@@ -148,7 +150,7 @@ describe('payload parsing (SECURITY #5)', () => {
         fc.pre(!(typeof payload === 'object' && payload !== null && 'profile' in payload));
         const result = await dispatch(handlers, channel, OURS, payload, APP_URL);
         expect(typeof result.ok).toBe('boolean');
-        if (channel !== 'app:info' && channel !== 'profiles:list') expect(result.ok).toBe(false);
+        if (channel !== 'app:info' && channel !== 'profiles:list' && channel !== 'settings:get') expect(result.ok).toBe(false);
       }),
       { numRuns: 200 },
     );

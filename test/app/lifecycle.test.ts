@@ -2,32 +2,19 @@
 // and the sandbox: single instance, window, tray, IPC wiring, start at login.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
+import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
 import { startApp, type StartOptions } from '../../main/app/lifecycle.js';
 import { APP_PAGE_URL, WINDOW_CSP } from '../../main/app/scheme.js';
 import type { ProfileView, Result } from '../../preload/api.js';
-import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { approve } from '../support/login.js';
-import { fakeElectron, FakeWebContents, type FakeElectron, type MenuItemConstructorOptions } from '../support/electron-fakes.js';
+import { appStartOptions, fakeElectron, FakeWebContents, type FakeElectron, type MenuItemConstructorOptions } from '../support/electron-fakes.js';
 import { useSandbox, waitFor } from '../support/fixtures.js';
 
 const fx = useSandbox();
-const PAGE = '/opt/authtray/dist/renderer/index.html';
 
-function options(extra: Partial<StartOptions> = {}): StartOptions {
-  return {
-    argv: ['/opt/authtray/authtray'],
-    env: { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg') },
-    platform: 'linux',
-    execPath: '/opt/authtray/authtray',
-    paths: { entry: '/opt/authtray/dist/app/main.js', preload: '/opt/authtray/dist/app/preload.cjs', page: PAGE, trayIcon: '/opt/authtray/assets/tray/tray.png' },
-    sandbox: { issuer: fx.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId },
-    accounts: new Accounts({ home: fx.home, store: 'plaintext' }),
-    ...extra,
-  };
-}
+const options = (extra: Partial<StartOptions> = {}) => appStartOptions(fx.home, fx.sandbox.issuer, extra);
 
 async function start(fake: FakeElectron, extra: Partial<StartOptions> = {}) {
   const running = await startApp(fake.parts, options(extra));
@@ -76,7 +63,7 @@ describe('start-up', () => {
     expect(served.headers.get('content-security-policy')).toBe(WINDOW_CSP);
     expect(win.visible).toBe(true);
     expect(fake.trays[0]!.image).toEqual({ path: '/opt/authtray/assets/tray/tray.png' });
-    expect(fake.trays[0]!.menu.map((i) => i.label ?? '---')).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', '---', 'Start at login', '---', 'Quit']);
+    expect(fake.trays[0]!.menu.map((i) => i.label ?? '---')).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', 'Settings…', '---', 'Start at login', '---', 'Show log', 'Quit']);
     expect(fake.trays[0]!.tooltip).toBe('authtray: no account linked');
     const answers: boolean[] = [];
     fake.session.requestHandler!({}, 'media', (granted) => answers.push(granted), {});

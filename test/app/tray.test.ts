@@ -16,6 +16,9 @@ function actions() {
     open: () => calls.push('open'),
     link: () => calls.push('link'),
     unlink: (p) => calls.push(`unlink:${p}`),
+    show: (p) => calls.push(`show:${p}`),
+    settings: () => calls.push('settings'),
+    showLog: () => calls.push('log'),
     setStartAtLogin: (on) => calls.push(`autostart:${on}`),
     quit: () => calls.push('quit'),
   };
@@ -30,7 +33,7 @@ describe('tray menu', () => {
   it('no account: says so; Unlink is disabled', () => {
     const { a } = actions();
     const menu = trayMenuTemplate([], false, a);
-    expect(labels(menu)).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', '---', 'Start at login', '---', 'Quit']);
+    expect(labels(menu)).toEqual(['No account linked', '---', 'Link account…', 'Unlink…', 'Open authtray', 'Settings…', '---', 'Start at login', '---', 'Show log', 'Quit']);
     expect(item(menu, 'No account linked').enabled).toBe(false);
     expect(item(menu, 'Unlink…').enabled).toBe(false);
   });
@@ -57,9 +60,20 @@ describe('tray menu', () => {
     expect(calls).toEqual(['unlink:work']);
   });
 
-  it('needs relink and a problem are visible in the label', () => {
-    expect(profileLabel({ ...alice, needsRelink: true })).toBe('Alice Example (needs relink)');
-    expect(profileLabel({ ...alice, linked: false, error: { code: 'KEYRING_ACCESS', message: 'locked' } })).toBe('Alice Example (needs attention)');
+  it('a link that needs the person is marked, and a click opens the window on it; a provider out of reach is said, not marked', () => {
+    expect(profileLabel({ ...alice, needsRelink: true, health: 'needs-relink' })).toBe('⚠ Alice Example (needs relink)');
+    expect(profileLabel({ ...alice, linked: false, error: { code: 'KEYRING_ACCESS', message: 'locked' }, health: 'keyring-locked' })).toBe('⚠ Alice Example (keyring locked)');
+    expect(profileLabel({ ...alice, health: 'store-unreachable' })).toBe('⚠ Alice Example (store unreachable)');
+    expect(profileLabel({ ...alice, health: 'provider-unreachable' })).toBe('Alice Example (provider unreachable)');
+    expect(profileLabel({ ...alice, linked: false, error: { code: 'CANCELLED', message: 'x' }, health: null })).toBe('Alice Example (needs attention)');
+    const { a, calls } = actions();
+    const menu = trayMenuTemplate([{ ...alice, needsRelink: true, health: 'needs-relink' }, bob], false, a);
+    expect(menu[1]!.enabled).toBe(false);
+    click(menu[0]!);
+    click(item(menu, 'Settings…'));
+    click(item(menu, 'Show log'));
+    expect(calls).toEqual(['show:default', 'settings', 'log']);
+    expect(trayTooltip([{ ...alice, health: 'needs-relink' }, bob])).toBe('authtray: 1 account needs your attention');
   });
 
   it('Start at login shows what it is given (the OS setting) and asks to change it', () => {

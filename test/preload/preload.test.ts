@@ -6,7 +6,7 @@ import { CHANNELS } from '../../main/app/ipc.js';
 import { API_NAME, createAuthtrayApi, exposeAuthtrayApi, ipcRendererTransport, type Transport } from '../../preload/index.js';
 import type { AuthtrayApi } from '../../preload/api.js';
 
-const METHODS = ['appInfo', 'profiles', 'startLink', 'finishLink', 'cancelLink', 'openLink', 'copyLink', 'unlink', 'onStatusChanged', 'onCommand'];
+const METHODS = ['appInfo', 'profiles', 'startLink', 'finishLink', 'cancelLink', 'openLink', 'copyLink', 'unlink', 'settings', 'updateSettings', 'onStatusChanged', 'onCommand'];
 
 /** Stands in for ipcRenderer: records invokes, and delivers events the way Electron does (event first). */
 class FakeIpcRenderer extends EventEmitter {
@@ -74,6 +74,8 @@ describe('the exposed API (SECURITY #2)', () => {
     await api.openLink('p');
     await api.copyLink('p');
     await api.unlink('p');
+    await api.settings();
+    await api.updateSettings({ notifications: false });
     expect(ipc.invoked).toEqual([
       ['app:info', null],
       ['profiles:list', null],
@@ -83,6 +85,8 @@ describe('the exposed API (SECURITY #2)', () => {
       ['link:open', { profile: 'p' }],
       ['link:copy', { profile: 'p' }],
       ['account:unlink', { profile: 'p' }],
+      ['settings:get', null],
+      ['settings:set', { notifications: false }],
     ]);
     expect(new Set(ipc.invoked.map(([c]) => c))).toEqual(new Set(CHANNELS));
   });

@@ -5,7 +5,7 @@
 import { act, cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppInfo, AuthtrayApi, LinkRequest, ProfileView, Result, UiCommand } from '../../preload/api.js';
+import type { AppInfo, AppSettingsView, AuthtrayApi, LinkRequest, ProfileView, Result, UiCommand } from '../../preload/api.js';
 import { App, suggestProfile } from '../../renderer/src/App.js';
 import { commandBuffer } from '../../renderer/src/commands.js';
 import { bob, FROM_SOURCE, linked, linking, needsRelink, notLinked, PLAIN } from '../support/views.js';
@@ -25,6 +25,8 @@ class ScriptedMain {
     this.profiles = profiles;
     this.info = info;
   }
+
+  settings: AppSettingsView = { notifications: true, keepAlive: true, startHidden: true, linkForm: {} };
 
   #answer<T>(method: keyof AuthtrayApi, call: string, value: T): Promise<Result<T>> {
     this.calls.push(call);
@@ -49,6 +51,11 @@ class ScriptedMain {
     unlink: (p) => {
       this.profiles = this.profiles.filter((v) => v.profile !== p);
       return this.#answer('unlink', `unlink:${p}`, { revoked: false, revocation: 'unreachable', warning: "The provider could not be asked to revoke the grant (Could not reach 127.0.0.1:9); the local credentials were deleted; remove access in the provider's account settings." });
+    },
+    settings: () => this.#answer('settings', 'settings', this.settings),
+    updateSettings: (update) => {
+      this.settings = { ...this.settings, ...update };
+      return this.#answer('updateSettings', `settings:${JSON.stringify(update)}`, this.settings);
     },
     onStatusChanged: (listener) => {
       this.#status.add(listener);

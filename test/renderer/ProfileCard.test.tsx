@@ -129,7 +129,7 @@ describe('other states', () => {
 
   it('keyring locked: unlock it, then Retry', async () => {
     const { events, user } = card(keyringLocked);
-    expect(screen.getByText('Needs attention')).toBeTruthy();
+    expect(screen.getByText('Keyring locked')).toBeTruthy();
     const alert = screen.getByRole('alert');
     expect(alert.getAttribute('data-code')).toBe('KEYRING_ACCESS');
     expect(alert.textContent).toMatch(/Your keyring is locked.*Unlock your system keyring.*then retry/);

@@ -59,6 +59,11 @@ export interface SandboxOptions {
   dataDir: string;
   /** Access token lifetime in seconds (default 3600). */
   accessTokenTtl?: number;
+  /**
+   * Refresh token lifetime in seconds (default 14 days). Tokens rotate on every use, so this is how
+   * long one lives unused: a Box-style idle lifetime, short enough for a test.
+   */
+  refreshTokenTtl?: number;
 }
 
 export interface SandboxStats {
@@ -171,7 +176,7 @@ const displayPage = (code: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sandbox: your code</title></head>` +
   `<body><h1>Enter this code into authtray</h1><p><code id="code">${code.replace(/[^A-Za-z0-9._~-]/g, '')}</code></p></body></html>`;
 
-function configuration(store: FileAdapterStore, keys: ReturnType<typeof loadOrCreateKeys>, accessTokenTtl: number): Configuration {
+function configuration(store: FileAdapterStore, keys: ReturnType<typeof loadOrCreateKeys>, accessTokenTtl: number, refreshTokenTtl: number): Configuration {
   return {
     adapter: store.adapterClass(),
     clients: CLIENTS,
@@ -209,7 +214,7 @@ function configuration(store: FileAdapterStore, keys: ReturnType<typeof loadOrCr
       Interaction: 3600,
       Session: 86_400,
       Grant: 14 * 86_400,
-      RefreshToken: 14 * 86_400,
+      RefreshToken: refreshTokenTtl,
     },
     // Quieter errors: these are expected in the failure tests.
     renderError: async (ctx, out) => {
@@ -306,7 +311,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
-  const provider = quietly(() => new Provider(issuer, configuration(store, keys, options.accessTokenTtl ?? 3600)));
+  const provider = quietly(() => new Provider(issuer, configuration(store, keys, options.accessTokenTtl ?? 3600, options.refreshTokenTtl ?? 14 * 86_400)));
   const stats = makeStats();
 
   const holds: { arrived: () => void; released: Promise<void> }[] = [];

@@ -4,7 +4,10 @@
  * `close`, `will-navigate`, `second-instance`, call an IPC handler with a chosen sender).
  */
 import { EventEmitter } from 'node:events';
-import type { ElectronParts } from '../../main/app/lifecycle.js';
+import { join } from 'node:path';
+import { Accounts } from '../../main/accounts.js';
+import type { ElectronParts, StartOptions } from '../../main/app/lifecycle.js';
+import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import type { trayMenuTemplate } from '../../main/app/tray.js';
 
 // Electron's types, reached through ours: only main/app imports electron.
@@ -74,6 +77,13 @@ export class FakeBrowserWindow extends EventEmitter {
   isDestroyed() {
     return this.destroyed;
   }
+  isVisible() {
+    return this.visible;
+  }
+  bounds = { x: 10, y: 20, width: 0, height: 0 };
+  getBounds() {
+    return { ...this.bounds, width: this.bounds.width || (this.options.width ?? 0), height: this.bounds.height || (this.options.height ?? 0) };
+  }
   /** The page loaded and was painted: what Electron reports after `loadURL`. */
   pageReady(url: string) {
     this.webContents.finishLoad(url);
@@ -95,7 +105,7 @@ export class FakeTray extends EventEmitter {
   static readonly created: FakeTray[] = [];
   menu: MenuItemConstructorOptions[] = [];
   tooltip = '';
-  constructor(readonly image: unknown) {
+  constructor(public image: unknown) {
     super();
     FakeTray.created.push(this);
   }
@@ -104,6 +114,9 @@ export class FakeTray extends EventEmitter {
   }
   setToolTip(text: string) {
     this.tooltip = text;
+  }
+  setImage(image: unknown) {
+    this.image = image;
   }
   /** The label → item map of the current menu. */
   item(label: string): MenuItemConstructorOptions {
@@ -121,6 +134,20 @@ export class FakeSession {
   }
   setPermissionCheckHandler(handler: FakeSession['checkHandler']) {
     this.checkHandler = handler;
+  }
+}
+
+/** A desktop notification as the app made it; `click()` plays the person clicking it. */
+export class FakeNotification extends EventEmitter {
+  static readonly shown: FakeNotification[] = [];
+  constructor(readonly options: { title: string; body: string }) {
+    super();
+  }
+  show() {
+    FakeNotification.shown.push(this);
+  }
+  click() {
+    this.emit('click');
   }
 }
 
@@ -154,11 +181,20 @@ export interface FakeElectron {
   clipboard: string[];
   windows: FakeBrowserWindow[];
   trays: FakeTray[];
+  notifications: FakeNotification[];
+  /** Plays the OS: `resume` after sleep, `unlock-screen`. */
+  powerMonitor: EventEmitter;
+  /** What `shell.openPath` was asked to open (Show log). */
+  openedPaths: string[];
 }
 
 export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } = {}): FakeElectron {
   FakeBrowserWindow.created.length = 0;
   FakeTray.created.length = 0;
+  FakeNotification.shown.length = 0;
+  const powerMonitor = new EventEmitter();
+  const openedPaths: string[] = [];
+  const paths: Record<string, string> = {};
   const app = Object.assign(new EventEmitter(), {
     quitCalls: 0,
     lock: options.lock ?? true,
@@ -183,7 +219,10 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
       if (name !== 'userData') throw new Error(`unexpected setPath(${name})`);
       app.paths.userData = path;
       app.paths.beforeLock = !app.locked;
+      paths.userData = path;
     },
+    getPath: (name: string) => (name === 'logs' ? `${paths.userData}/logs` : paths[name]!),
+    getVersion: () => '0.1.0',
     quit: () => {
       app.quitCalls++;
       app.emit('before-quit');
@@ -211,11 +250,36 @@ export function fakeElectron(options: { lock?: boolean; isPackaged?: boolean } =
     Tray: FakeTray,
     Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
     ipcMain: { handle: (channel: string, handler: Handler) => void handlers.set(channel, handler) },
-    shell: { openExternal: async (url: string) => void opened.push(url) },
+    shell: { openExternal: async (url: string) => void opened.push(url), openPath: async (path: string) => (openedPaths.push(path), '') },
+    Notification: FakeNotification,
+    powerMonitor,
     clipboard: { writeText: (text: string) => void clipboard.push(text) },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
     defaultSession: () => session,
     protocol,
   } as unknown as ElectronParts;
-  return { parts, app, handlers, session, protocol, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created };
+  return { parts, app, handlers, session, protocol, opened, clipboard, windows: FakeBrowserWindow.created, trays: FakeTray.created, notifications: FakeNotification.shown, powerMonitor, openedPaths };
+}
+
+/** Where the app under test thinks it is installed. */
+export const APP_PAGE = '/opt/authtray/dist/renderer/index.html';
+
+/** The start options of the app under test: linux, installed under /opt/authtray, AUTHTRAY_HOME=home, plain-text store, the sandbox offered. */
+export function appStartOptions(home: string, issuer: string, extra: Partial<StartOptions> = {}): StartOptions {
+  return {
+    argv: ['/opt/authtray/authtray'],
+    env: { AUTHTRAY_HOME: home, XDG_CONFIG_HOME: join(home, 'xdg') },
+    platform: 'linux',
+    execPath: '/opt/authtray/authtray',
+    paths: {
+      entry: '/opt/authtray/dist/app/main.js',
+      preload: '/opt/authtray/dist/app/preload.cjs',
+      page: APP_PAGE,
+      trayIcon: '/opt/authtray/assets/tray/tray.png',
+      trayAttentionIcon: '/opt/authtray/assets/tray/trayAttention.png',
+    },
+    sandbox: { issuer, clientId: SANDBOX_CLIENTS.native.clientId },
+    accounts: new Accounts({ home, store: 'plaintext' }),
+    ...extra,
+  };
 }

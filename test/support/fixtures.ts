@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Accounts } from '../../main/accounts.js';
-import { AppService } from '../../main/app/service.js';
+import { AppService, type AppServiceOptions } from '../../main/app/service.js';
 import type { ProfileSettings } from '../../main/auth/providers.js';
 import { AuthtrayError } from '../../main/errors.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
@@ -119,7 +119,11 @@ export interface RecordedDesktop {
 }
 
 /** An app service as run from source (the sandbox offered, its http page openable), recording the desktop calls. */
-export function sandboxAppService(accounts: Accounts, issuer: string, options: { allowLoopbackHttp?: boolean; changeDelayMs?: number } = {}): RecordedDesktop {
+export function sandboxAppService(
+  accounts: Accounts,
+  issuer: string,
+  options: { allowLoopbackHttp?: boolean; changeDelayMs?: number; watch?: AppServiceOptions['watch']; settings?: AppServiceOptions['settings'] } = {},
+): RecordedDesktop {
   const opened: string[] = [];
   const copied: string[] = [];
   const service = new AppService({
@@ -129,6 +133,8 @@ export function sandboxAppService(accounts: Accounts, issuer: string, options: {
     openExternal: async (url) => void opened.push(url),
     copyText: (text) => void copied.push(text),
     changeDelayMs: options.changeDelayMs,
+    watch: options.watch,
+    settings: options.settings,
   });
   return { service, opened, copied };
 }

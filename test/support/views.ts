@@ -18,6 +18,7 @@ export const notLinked: ProfileView = {
   needsClientSecret: false,
   pending: null,
   error: null,
+  health: null,
 };
 
 export const pendingLoopback: PendingLinkView = {
@@ -46,18 +47,21 @@ export const linked: ProfileView = {
   ...notLinked,
   provider: 'dropbox',
   linked: true,
+  health: 'linked',
   account: { id: 'dbid:AAH4f99', name: 'Alice Example', email: 'alice@example.test' },
   token: { kind: 'offline', expiresAt: inAnHour },
   store: { backend: 'plaintext', location: '/home/a/.config/authtray/credentials', secure: false },
 };
 
 export const linkedInKeyring: ProfileView = { ...linked, store: { backend: 'keyring', location: 'Secret Service (login)', secure: true } };
-export const needsRelink: ProfileView = { ...linked, needsRelink: true };
+export const needsRelink: ProfileView = { ...linked, needsRelink: true, health: 'needs-relink' };
 export const keyringLocked: ProfileView = {
   ...linked,
   linked: false,
   token: null,
   store: null,
   error: { code: 'KEYRING_ACCESS', message: 'Your keyring is locked. Unlock it and try again.' },
+  health: 'keyring-locked',
 };
+export const providerUnreachable: ProfileView = { ...linked, health: 'provider-unreachable' };
 export const bob: ProfileView = { ...linkedInKeyring, profile: 'work', provider: 'box', account: { id: '42', name: 'Bob Example', email: 'bob@example.test' }, needsClientSecret: true };

@@ -1,5 +1,5 @@
 // One profile: linked, linking, needing a relink, or in trouble; each with its next step.
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import type { ApiError, AuthtrayApi, ProfileView, UnlinkView } from '../../../preload/api.js';
 import { accountTitle, providerLabel } from '../format.js';
 import { AccountDetails } from './AccountDetails.js';
@@ -18,6 +18,8 @@ export interface ProfileCardProps {
   onUnlinked: (view: ProfileView, result: UnlinkView) => void;
   /** Bumped when the tray asks to unlink this profile. */
   unlinkRequested?: number;
+  /** Bumped when a notification or the tray opens the window on this profile. */
+  showRequested?: number;
 }
 
 const errorOf = <T,>(result: { ok: true; value: T } | { ok: false; error: ApiError }) => (result.ok ? null : result.error);
@@ -39,14 +41,23 @@ function RelinkNotice({ tone, title, children, onRelink }: { tone: 'error' | 'wa
 
 function badge(view: ProfileView): { text: string; tone: string } {
   if (view.pending) return { text: 'Linking', tone: 'info' };
+  if (view.health === 'keyring-locked') return { text: 'Keyring locked', tone: 'bad' };
+  if (view.health === 'store-unreachable') return { text: 'Store unreachable', tone: 'bad' };
+  if (view.health === 'provider-unreachable') return { text: 'Provider unreachable', tone: 'warn' };
   if (view.error) return { text: 'Needs attention', tone: 'bad' };
   if (view.needsRelink) return { text: 'Needs relink', tone: 'bad' };
   if (view.linked) return { text: 'Linked', tone: 'good' };
   return { text: 'Not linked', tone: 'muted' };
 }
 
-export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnlinked, unlinkRequested = 0 }: ProfileCardProps) {
+export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnlinked, unlinkRequested = 0, showRequested = 0 }: ProfileCardProps) {
   const state = badge(view);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!showRequested) return;
+    headingRef.current?.scrollIntoView?.({ block: 'start' });
+    headingRef.current?.focus();
+  }, [showRequested]);
   const titleId = `profile-${view.profile}-title`;
   const unlink = async () => {
     const result = await api.unlink(view.profile);
@@ -78,6 +89,16 @@ export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnli
         <AccountDetails view={view} onUnlink={unlink} confirmRequested={unlinkRequested} />
       </>
     );
+  } else if (view.linked && view.health === 'provider-unreachable') {
+    body = (
+      <>
+        <div className="notice warn" role="note">
+          <p className="notice-title">{providerLabel(view.provider)} could not be reached</p>
+          <p>authtray got no answer when it checked this link, after several tries. It checks again on its own, and when your computer wakes; if this stays, check your connection.</p>
+        </div>
+        <AccountDetails view={view} onUnlink={unlink} confirmRequested={unlinkRequested} />
+      </>
+    );
   } else if (view.linked) {
     body = <AccountDetails view={view} onUnlink={unlink} confirmRequested={unlinkRequested} />;
   } else {
@@ -91,7 +112,7 @@ export function ProfileCard({ view, api, onStartAgain, onRelink, onRetry, onUnli
     <article className="card profile" aria-labelledby={titleId}>
       <header className="profile-header">
         <div>
-          <h2 id={titleId}>{view.account ? accountTitle(view) : `New account: ${view.profile}`}</h2>
+          <h2 id={titleId} ref={headingRef} tabIndex={-1}>{view.account ? accountTitle(view) : `New account: ${view.profile}`}</h2>
           <p className="subtitle">
             {providerLabel(view.provider)} · profile {view.profile}
           </p>

@@ -62,8 +62,21 @@ export class Tray {
     report.menu = menu.map((i) => i.label ?? '---');
   }
   setToolTip() {}
+  setImage(image: { path: string }) {
+    report.trayIcon = image.path;
+  }
   on() {}
 }
+
+export class Notification {
+  constructor(readonly options: { title: string; body: string }) {}
+  on() {}
+  show() {
+    ((report.notifications ??= []) as unknown[]).push(this.options);
+  }
+}
+export const powerMonitor = { on: () => {} };
+const paths: Record<string, string> = {};
 
 export const app = {
   requestSingleInstanceLock: () => true,
@@ -75,19 +88,26 @@ export const app = {
   },
   isPackaged: false,
   setName: (name: string) => void (report.name = name),
-  setPath: (name: string, path: string) => void (report[`path:${name}`] = path),
+  setPath: (name: string, path: string) => {
+    report[`path:${name}`] = path;
+    paths[name] = path;
+  },
+  // As Electron on Linux: the logs beside userData.
+  getPath: (name: string) => (name === 'logs' ? `${paths.userData}/logs` : paths[name]!),
+  getVersion: () => '0.1.0',
   getLoginItemSettings: () => ({ openAtLogin: false, wasOpenedAtLogin: false }),
   setLoginItemSettings: () => {},
   dock: undefined,
 };
 export const Menu = { buildFromTemplate: (template: unknown) => template };
 export const ipcMain = {
+  on: () => {},
   handle: (channel: string, handler: (event: unknown, payload: unknown) => Promise<unknown>) => {
     handlers.set(channel, handler);
     (report.handled as string[]).push(channel);
   },
 };
-export const shell = { openExternal: async () => {} };
+export const shell = { openExternal: async () => {}, openPath: async () => '' };
 export const clipboard = { writeText: () => {} };
 export const nativeImage = { createFromPath: (path: string) => ({ path }) };
 export const session = {
@@ -100,3 +120,6 @@ export const protocol = {
   registerSchemesAsPrivileged: (schemes: { scheme: string; privileges: unknown }[]) => void (report.privileged = { schemes, beforeReady: !ready }),
   handle: (scheme: string, handler: (request: Request) => Promise<Response>) => void schemeHandlers.set(scheme, handler),
 };
+
+// electron-store imports the module's default export.
+export default { app, ipcMain, shell, BrowserWindow, Tray, Menu, clipboard, nativeImage, session, Notification, powerMonitor, protocol };
