@@ -82,7 +82,7 @@ export class Agent {
     for (const { profile, path } of options.tokenFiles ?? []) {
       assertProfileName(profile);
       preparePrivateDir(path);
-      agent.#state(profile).file = new TokenFile(profile, path, () => agent.#issue(profile, 0), agent.#log);
+      agent.#state(profile).file = new TokenFile(profile, path, (minValidMs) => agent.#issue(profile, minValidMs), agent.#log);
     }
     agent.#server = await listen(options.socket, agent.home, (request, connection) => agent.#answer(request, connection), agent.#log);
     try {

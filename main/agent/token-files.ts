@@ -1,9 +1,10 @@
 /**
  * Token files, for programs that only read files (Vault Agent's sinks, Kubernetes' projected
  * tokens): one file per profile holding only the current access token, never a refresh token or a
- * secret. Written atomically (0600, temp file and rename) in a private directory, rewritten when the
- * refresh rule renews the token (so a reader always finds one with the refresh margin left), and
- * removed on unlink, on needs-relink and when the agent stops.
+ * secret. Written atomically (0600, temp file and rename) in a private directory, rewritten well
+ * before expiry (when less than half the token's lifetime, at most 5 minutes, is left, so a reader
+ * always finds a token with that long to live, however slow the refresh), and removed on unlink, on
+ * needs-relink and when the agent stops.
  */
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -17,6 +18,9 @@ import { chmodSync, mkdirSync } from 'node:fs';
 const MAX_WAIT_MS = 86_400_000;
 /** After a failed refresh (provider down, keyring locked): try again this soon. */
 const RETRY_MS = 10_000;
+/** A token file is renewed when less than this share of the token's lifetime is left (at most {@link FILE_MARGIN_MAX_MS}). */
+const FILE_MARGIN_FRACTION = 0.5;
+const FILE_MARGIN_MAX_MS = 5 * 60_000;
 /** Failures after which the profile cannot give tokens until something changes, as the log says them. */
 const FINAL: Readonly<Record<string, string>> = {
   [ErrorCodes.NEEDS_RELINK]: 'the profile needs to be linked again',
@@ -45,12 +49,14 @@ export class TokenFile {
   #timer: NodeJS.Timeout | null = null;
   #written: string | null = null;
   #expiresAt: number | null = null;
+  /** The longest life seen of a token when it was written: how early the next one is asked for. */
+  #lifetimeMs = 0;
   #stopped = false;
 
   constructor(
     readonly profile: string,
     readonly path: string,
-    private readonly source: () => Promise<IssuedToken>,
+    private readonly source: (minValidMs: number) => Promise<IssuedToken>,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -64,7 +70,7 @@ export class TokenFile {
     this.#clear();
     let issued: IssuedToken;
     try {
-      issued = await this.source();
+      issued = await this.source(this.#marginMs());
     } catch (err) {
       const code = err instanceof AuthtrayError ? err.code : 'INTERNAL';
       const final = FINAL[code];
@@ -82,9 +88,15 @@ export class TokenFile {
       await writeFileAtomic(this.path, issued.accessToken);
       if (this.#written === null) this.log(`token file for "${this.profile}": ${this.path}`);
       this.#written = issued.accessToken;
+      if (issued.expiresAt !== null) this.#lifetimeMs = Math.max(this.#lifetimeMs, issued.expiresAt - Date.now());
     }
     this.#expiresAt = issued.expiresAt;
-    this.#schedule(issued.refreshAt === null ? MAX_WAIT_MS : issued.refreshAt - Date.now() + 10);
+    const due = [issued.refreshAt, issued.expiresAt === null ? null : issued.expiresAt - this.#marginMs()].filter((t): t is number => t !== null);
+    this.#schedule(due.length === 0 ? MAX_WAIT_MS : Math.min(...due) - Date.now() + 10);
+  }
+
+  #marginMs(): number {
+    return Math.min(FILE_MARGIN_MAX_MS, Math.floor(this.#lifetimeMs * FILE_MARGIN_FRACTION));
   }
 
   #schedule(ms: number): void {
