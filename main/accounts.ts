@@ -12,6 +12,7 @@ import { defaultAuthDeps } from './auth/deps.js';
 import { loggingFetch } from './auth/protocol-log.js';
 import type { OAuthSession, TokenOptions } from './auth/session.js';
 import type { ProfileConfig, ProfileSettings, StoreInfo } from './model.js';
+import { providerName } from './link-request.js';
 import { assertProfileName } from './store/profile-name.js';
 import { boxJwt, developerTokens, type AccountsContext, type AccountsOptions } from './accounts/context.js';
 import { Linking, type LinkOptions, type LinkStarted, type PendingLink } from './accounts/linking.js';
@@ -177,7 +178,7 @@ export class Accounts {
           this.#profiles.status(name, data.profiles[name]!, async () => 'none').catch((err: unknown): ProfileStatus => {
             if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
             const entry = data.profiles[name] as Partial<ProfileConfig> | undefined;
-            const provider = entry?.settings?.sandbox ? 'sandbox' : typeof entry?.settings?.provider === 'string' ? entry.settings.provider : 'unknown';
+            const provider = typeof entry?.settings?.provider === 'string' ? providerName(entry.settings) : 'unknown';
             return { profile: name, provider, linked: false, needsRelink: false, account: entry?.account ?? null, token: null, store: null, problem: err.message };
           }),
         ),

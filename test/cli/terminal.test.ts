@@ -185,6 +185,9 @@ describe('authtray finish at a terminal', () => {
   });
 });
 
+/** A time as the person's clock in TZ shows it: HH:MM, with the date in front when it is not today there. */
 function untilOf(expiresAt: number) {
-  return new Date(expiresAt).toLocaleTimeString('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const time = new Date(expiresAt).toLocaleTimeString('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const day = (at: number) => new Date(at).toLocaleDateString('en-CA', { timeZone: TZ }); // YYYY-MM-DD
+  return day(expiresAt) === day(Date.now()) ? time : `${day(expiresAt)} ${time}`;
 }
