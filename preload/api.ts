@@ -6,10 +6,10 @@
  * by the user into the link form, and is never sent back.
  */
 import type { ErrorCode } from '../main/errors.js';
-import type { TokenKind } from '../main/model.js';
+import type { ProviderChoice, ProviderOption, TokenKind } from '../main/model.js';
 
-/** The providers the window offers; `sandbox` only when the app runs from source. */
-export type ProviderChoice = 'dropbox' | 'box' | 'oidc' | 'sandbox';
+/** The providers the window offers (`sandbox` only when the app runs from source) and what each form asks for. */
+export type { ProviderChoice, ProviderOption } from '../main/model.js';
 
 /** Codes of the IPC layer itself, beside the service's own {@link ErrorCode}s. */
 export type IpcErrorCode =
@@ -75,6 +75,8 @@ export type LinkHealth = 'linked' | 'needs-relink' | 'keyring-locked' | 'store-u
 export interface AppInfo {
   /** Offered only when run from source: the local sandbox provider (`npm run sandbox`). */
   sandbox: { issuer: string } | null;
+  /** The providers the link form offers, in order, and what each asks for: the window has no rules of its own. */
+  providers: ProviderOption[];
   /**
    * Where a new link's credentials will be kept: the window warns first when that is plain text.
    * Null when that cannot be told now (a locked keyring): linking then fails and says why.

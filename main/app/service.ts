@@ -8,7 +8,7 @@ import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
 import type { LinkWatch } from '../health/watch.js';
-import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
+import { LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
@@ -64,6 +64,7 @@ export class AppService {
     });
     return {
       sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer },
+      providers: providerOptions(this.#options.sandbox !== null),
       newLinkStore: store && { backend: store.backend, location: store.location, secure: store.secure },
     };
   }
@@ -126,8 +127,8 @@ export class AppService {
     }
     const choice = { provider: request.provider, clientId: request.clientId?.trim() || undefined, secretGiven: Boolean(request.clientSecret) };
     try {
-      // The form asks for an issuer only for OpenID Connect.
-      return settingsFor({ ...choice, issuer: request.provider === 'oidc' ? request.issuer?.trim() : undefined }, this.#options.sandbox);
+      // The form asks for an issuer only where the provider takes one.
+      return settingsFor({ ...choice, issuer: providerOption(request.provider).issuer ? request.issuer?.trim() : undefined }, this.#options.sandbox);
     } catch (err) {
       // The window names its own fields.
       if (err instanceof LinkRequestError && err.missing === 'clientId') throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');
