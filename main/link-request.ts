@@ -16,7 +16,8 @@ const OPTIONS: Record<ProviderChoice, ProviderOption> = {
   oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, clientIdLabel: 'Client id', clientIdHint: 'The client id of the native app you registered with your provider.', defaultClientId: null },
   sandbox: {
     choice: 'sandbox',
-    clientSecret: 'optional',
+    // The form offers the sandbox's public client, which needs no secret.
+    clientSecret: 'none',
     issuer: false,
     clientIdLabel: 'Client id',
     clientIdHint: `The sandbox knows ${SANDBOX_CLIENT_ID}; start it with npm run sandbox.`,

@@ -136,7 +136,8 @@ export interface Channels {
   'app:info': { request: null; response: AppInfo };
   'profiles:list': { request: null; response: ProfileView[] };
   'link:start': { request: LinkRequest; response: PendingLinkView };
-  'link:finish': { request: FinishRequest; response: ProfileView };
+  /** Answers null: the linked profile arrives on `status:changed`, like every profile change. */
+  'link:finish': { request: FinishRequest; response: null };
   'link:cancel': { request: ProfileRequest; response: null };
   /** Opens the pending link's URL in the system browser (main checks it against the allow-list). */
   'link:open': { request: ProfileRequest; response: null };
@@ -168,7 +169,7 @@ export interface AuthtrayApi {
   appInfo(): Promise<Result<AppInfo>>;
   profiles(): Promise<Result<ProfileView[]>>;
   startLink(request: LinkRequest): Promise<Result<PendingLinkView>>;
-  finishLink(request: FinishRequest): Promise<Result<ProfileView>>;
+  finishLink(request: FinishRequest): Promise<Result<null>>;
   cancelLink(profile: string): Promise<Result<null>>;
   openLink(profile: string): Promise<Result<null>>;
   copyLink(profile: string): Promise<Result<null>>;

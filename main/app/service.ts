@@ -2,7 +2,9 @@
  * What the window and the tray need from the accounts service, with no Electron in it, so the
  * browser tests run it for real behind their loopback bridge: profile views (status, link in
  * progress, latest problem), links started from the form, the browser's redirect watched, the
- * authorization URL opened or copied through injected functions, and one change feed.
+ * authorization URL opened or copied through injected functions, and one change feed. Commands
+ * answer only their own result: every profile view reaches the window on the change feed
+ * (`status:changed`), or from `profiles()` when it first loads.
  */
 import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
@@ -115,11 +117,6 @@ export class AppService {
     };
   }
 
-  /** One profile's view. */
-  async profile(profile: string): Promise<ProfileView> {
-    return (await this.profiles()).find((p) => p.profile === profile) ?? this.#view({ profile, config: null, settings: null, pending: null, status: null, error: null });
-  }
-
   #settings(request: LinkRequest, saved: ProfileSettings | null): ProfileSettings {
     if (request.provider === undefined) {
       if (!saved) throw new UsageError(`Profile "${request.profile}" is new: choose a provider.`);
@@ -165,11 +162,11 @@ export class AppService {
     };
   }
 
-  /** Finishes with what the user pasted: the code or the whole redirect URL. */
-  async finishLink(profile: string, input: string): Promise<ProfileView> {
+  /** Finishes with what the user pasted: the code or the whole redirect URL. The profile itself arrives on the change feed. */
+  async finishLink(profile: string, input: string): Promise<null> {
     await this.#accounts.finishLink(profile, input);
     this.#errors.delete(profile);
-    return this.profile(profile);
+    return null;
   }
 
   /** Cancel: stop waiting for the browser and forget the link attempt. */

@@ -175,7 +175,10 @@ describe('linking through IPC', () => {
     });
     expect(pending).toMatchObject({ mode: 'loopback', waiting: true });
     const { redirectUrl } = await approve(pending.url);
-    const view = await ok<ProfileView>('link:finish', { profile: 'default', input: redirectUrl });
+    // The command answers only its own result; the linked profile comes on the change feed.
+    expect(await ok('link:finish', { profile: 'default', input: redirectUrl })).toBeNull();
+    await waitFor(() => events.some((e) => e.some((p) => p.linked)), 'a status event');
+    const view = events.findLast((e) => e.some((p) => p.linked))!.find((p) => p.profile === 'default');
     expect(view).toMatchObject({ linked: true, account: { id: 'alice', name: 'Alice Example' }, needsClientSecret: true, pending: null, error: null });
     const record = await storedRecord(fx.home, 'default');
     expect(record.clientSecret).toBe(secret);
