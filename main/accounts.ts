@@ -123,9 +123,13 @@ export class Accounts {
     return this.#linking.pendingLinks();
   }
 
-  /** Where a new link's credentials would be stored; a locked keyring throws KeyringAccessError, as linking would. */
-  newLinkStore(): Promise<StoreInfo> {
-    return this.#profiles.newLinkStore();
+  /**
+   * Where a new link's credentials would be stored; a locked keyring throws KeyringAccessError, as
+   * linking would. The keyring is probed once (a write and a delete) and that answer kept until
+   * `retry`, or until a keyring call shows it changed: reading a status writes nothing.
+   */
+  newLinkStore(options: { retry?: boolean } = {}): Promise<StoreInfo> {
+    return this.#profiles.newLinkStore(options);
   }
 
   /** Subscribes to status changes; returns the unsubscribe function. */

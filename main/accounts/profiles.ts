@@ -74,7 +74,8 @@ export class Profiles {
    */
   async backendForLink(profile: string): Promise<ChosenBackend> {
     const previous = (await this.#config.read()).profiles[profile];
-    if (!previous) return this.#backends.choose(this.#storeChoice);
+    // About to write: the keyring is asked afresh, not from the last probe.
+    if (!previous) return this.#backends.choose(this.#storeChoice, { fresh: true });
     const remembered = previous.store.backend;
     const wanted = this.#storeChoice === 'auto' || !isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : sharedStoreLocation(this.#storeChoice);
     if (wanted !== 'auto' && wanted !== remembered) {
@@ -82,12 +83,12 @@ export class Profiles {
         `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${wanted}`,
       );
     }
-    return this.#backends.choose(remembered);
+    return this.#backends.choose(remembered, { fresh: true });
   }
 
-  /** Where a new link's credentials would be stored, as linking would choose. */
-  async newLinkStore(): Promise<StoreInfo> {
-    return (await this.#backends.choose(this.#storeChoice)).store.info;
+  /** Where a new link's credentials would be stored, as linking would choose; from the last keyring probe unless `retry`. */
+  async newLinkStore(options: { retry?: boolean } = {}): Promise<StoreInfo> {
+    return (await this.#backends.choose(this.#storeChoice, { fresh: options.retry === true })).store.info;
   }
 
   /**
@@ -199,7 +200,7 @@ export class Profiles {
     const fromBackend = config.store.backend;
     if (fromBackend === to) throw new UsageError(`Profile "${profile}" already keeps its credentials in ${to}.`);
     const from = this.#backends.open(fromBackend);
-    const target = await this.#backends.choose(to);
+    const target = await this.#backends.choose(to, { fresh: true });
     if (!target.store.info.secure) {
       this.#ctx.warn(`The credentials of profile "${profile}" will be stored in plain text in ${target.store.info.location}, readable by anyone who can read your files.`);
     }

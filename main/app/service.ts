@@ -56,11 +56,14 @@ export class AppService {
     this.#unsubscribe = () => unsubscribe.forEach((u) => u?.());
   }
 
-  /** What the window needs to know before the first link. */
-  async info(): Promise<AppInfo> {
+  /**
+   * What the window needs to know before the first link. Where a new link would go comes from the
+   * last keyring probe (reading it writes nothing); `retry` probes afresh.
+   */
+  async info(options: { retry?: boolean } = {}): Promise<AppInfo> {
     // A keyring that cannot be used now (locked) is reported by the profiles and by linking itself;
     // it never falls back to plain text, so there is nothing to warn about here.
-    const store = await this.#accounts.newLinkStore().catch((err: unknown) => {
+    const store = await this.#accounts.newLinkStore(options).catch((err: unknown) => {
       if (err instanceof AuthtrayError && err.code === ErrorCodes.KEYRING_ACCESS) return null;
       throw err;
     });

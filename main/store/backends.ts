@@ -77,23 +77,24 @@ export class Backends {
   /**
    * Resolves a choice for a new link. `auto`: the keyring if it answers; plain text only when there
    * is no keyring at all (a locked one throws KeyringAccessError). A named backend is used as is.
+   * `fresh`: probe again rather than answer from the last probe (about to write, or a retry).
    */
-  async choose(choice: string): Promise<ChosenBackend> {
+  async choose(choice: string, options: { fresh?: boolean } = {}): Promise<ChosenBackend> {
     if (choice !== 'auto') {
       // A shared store is remembered without the credentials in its URL.
       const backend = isSharedStoreUrl(choice) ? sharedStoreLocation(choice) : choice;
       const store = this.open(backend);
-      await store.probe?.();
+      await store.probe?.(options);
       return { backend, store, fallbackWarning: null };
     }
     const keyring = this.open('keyring');
     try {
-      await keyring.probe?.();
+      await keyring.probe?.(options);
       return { backend: 'keyring', store: keyring, fallbackWarning: null };
     } catch (err) {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;
       const store = this.open('plaintext');
-      await store.probe?.();
+      await store.probe?.(options);
       return {
         backend: 'plaintext',
         store,

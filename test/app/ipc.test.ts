@@ -109,6 +109,7 @@ describe('sender checks (SECURITY #4)', () => {
 describe('payload parsing (SECURITY #5)', () => {
   const BAD: [Channel, unknown][] = [
     ['app:info', { extra: true }],
+    ['app:info', { retry: 'yes' }],
     ['profiles:list', 'all'],
     ['link:start', undefined],
     ['link:start', { profile: 'default', provider: 'google' }],
