@@ -27,6 +27,8 @@ export interface ProfileStatus {
   store: StoreInfo | null;
   /** Only for a profile that cannot be used as it is (a damaged record or config entry): what is wrong and what to do. */
   problem?: string;
+  /** The same in the command's words, where they differ. */
+  cliProblem?: string;
 }
 
 /** What a new link keeps: nothing secret but the record, which goes to the credential store only. */
@@ -79,9 +81,8 @@ export class Profiles {
     const remembered = previous.store.backend;
     const wanted = this.#storeChoice === 'auto' || !isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : sharedStoreLocation(this.#storeChoice);
     if (wanted !== 'auto' && wanted !== remembered) {
-      throw new UsageError(
-        `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${wanted}`,
-      );
+      const said = `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked.`;
+      throw new UsageError(`${said} To move them, migrate the profile to ${wanted}.`, { cliMessage: `${said} To move them, run: authtray store migrate --profile ${profile} --to ${wanted}` });
     }
     return this.#backends.choose(remembered, { fresh: true });
   }
@@ -126,7 +127,9 @@ export class Profiles {
   /** A config entry that cannot be used is a store error that says how to recover, not a crash. */
   assertUsable(profile: string, config: ProfileConfig): void {
     const problem = entryProblem(config);
-    if (problem) throw new CredentialStoreError(`The entry of profile "${profile}" in ${this.#config.path} is damaged (${problem}). Run: authtray unlink --profile ${profile}, then link it again.`);
+    if (!problem) return;
+    const said = `The entry of profile "${profile}" in ${this.#config.path} is damaged (${problem}).`;
+    throw new CredentialStoreError(`${said} Unlink the profile, then link it again.`, { cliMessage: `${said} Run: authtray unlink --profile ${profile}, then link it again.` });
   }
 
   /** Where the config file is, for messages. */

@@ -10,7 +10,7 @@ import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
 import type { LinkWatch } from '../health/watch.js';
-import { LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
+import { entryProviderName, LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
@@ -86,7 +86,7 @@ export class AppService {
   #view({ profile, config, settings, pending, status, error }: ProfileSnapshot): ProfileView {
     const base = {
       profile,
-      provider: config ? providerName(config.settings) : (pending?.provider ?? 'none'),
+      provider: config ? entryProviderName(config) : (pending?.provider ?? 'none'),
       needsClientSecret: needsClientSecret(settings),
       pending: pending && pendingView(pending),
       error: this.#errors.get(profile) ?? null,
@@ -112,7 +112,7 @@ export class AppService {
       ...base,
       linked: false,
       needsRelink: config?.needsRelink ?? false,
-      account: config ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
+      account: config?.account ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
       token: null,
       store: null,
       error: toApiError(error),

@@ -35,6 +35,8 @@ export interface ChosenBackend {
   store: CredentialStore;
   /** Set when `auto` found no keyring: what to tell the user before anything secret is written. */
   fallbackWarning: string | null;
+  /** The same in the command's words. */
+  fallbackCliWarning?: string;
 }
 
 export class Backends {
@@ -95,12 +97,14 @@ export class Backends {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;
       const store = this.open('plaintext');
       await store.probe?.(options);
+      const said =
+        `No ${keyringName()} is available in this session, so the credentials will be stored in plain text in ${store.info.location}, ` +
+        'readable by anyone who can read your files. To keep them in a keyring, start one and link again';
       return {
         backend: 'plaintext',
         store,
-        fallbackWarning:
-          `No ${keyringName()} is available in this session, so the credentials will be stored in plain text in ${store.info.location}, ` +
-          'readable by anyone who can read your files. To keep them in a keyring, start one and link again (or migrate later with "authtray store migrate --to keyring").',
+        fallbackWarning: `${said} (or move them to the keyring later).`,
+        fallbackCliWarning: `${said} (or migrate later with "authtray store migrate --to keyring").`,
       };
     }
   }
