@@ -161,6 +161,17 @@ export class CredentialStoreError extends AuthtrayError {
   }
 }
 
+/** config.json cannot be used as it is (not JSON, not authtray's shape). It is left as it is: nothing overwrites it. */
+export class ConfigFileError extends CredentialStoreError {
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`The config file ${path} cannot be read as authtray's settings: ${problem}. authtray changed nothing in it: correct it (or put back a backup), then try again.`, options);
+  }
+}
+
 /**
  * Why the keyring could not be used: `locked` (or its unlock prompt was dismissed), `unavailable`
  * (no keyring service in this session), `timeout` (no answer in time), `failed` (anything else).
