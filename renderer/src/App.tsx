@@ -43,9 +43,10 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   /** What each profile was last linked with (without the secret), to fill the form when starting again. */
   const lastRequests = useRef(new Map<string, Partial<LinkRequest>>());
 
-  const load = useCallback(async () => {
+  /** Reads the app info and the profiles: when the window opens, and on Retry (which asks the keyring afresh). */
+  const load = useCallback(async (retry = false) => {
     setLoading(true);
-    const [infoResult, profilesResult] = await Promise.all([api.appInfo(), api.profiles()]);
+    const [infoResult, profilesResult] = await Promise.all([api.appInfo(retry ? { retry } : undefined), api.profiles()]);
     setLoading(false);
     if (infoResult.ok) setInfo(infoResult.value);
     if (profilesResult.ok) setProfiles(profilesResult.value);
@@ -112,7 +113,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
         <p className="subtitle">Your linked cloud-storage accounts</p>
       </header>
       {settingsOpen && <SettingsView api={api} focusOnMount={settingsOpen.asked} onClose={() => setSettingsOpen(null)} />}
-      {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load()} onDismiss={() => setLoadError(null)} />}
+      {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load(true)} onDismiss={() => setLoadError(null)} />}
       {notice && (
         <div className="notice info" role="status">
           <p>{notice}</p>
@@ -130,7 +131,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
           api={api}
           onStartAgain={(v) => void startAgain(v)}
           onRelink={relink}
-          onRetry={() => void load()}
+          onRetry={() => void load(true)}
           onUnlinked={unlinked}
           unlinkRequested={unlinkAsk?.profile === view.profile ? unlinkAsk.seq : 0}
           showRequested={shown?.profile === view.profile ? shown.seq : 0}
