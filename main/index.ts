@@ -54,7 +54,7 @@ export {
 } from './auth/token-exchange.js';
 
 // Providers and the outside world.
-export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode } from './auth/providers.js';
+export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode } from './auth/providers/index.js';
 export { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 
 // Stores.

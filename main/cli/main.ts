@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Accounts, type ProfileStatus } from '../accounts.js';
 import { AuthtrayError, ConnectionFailedError, UsageError, type ErrorCode } from '../errors.js';
-import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
+import type { ProfileSettings, RedirectMode } from '../auth/providers/index.js';
 import { authtrayHome } from '../store/config.js';
 import { isSharedStoreUrl } from '../store/store-url.js';
 import { assertWritableDir, environmentProblem, isEnvironmentError } from '../store/writable.js';

@@ -1,7 +1,7 @@
 // Keep-alive planning with a fake clock: one timer per profile from the record's issue time and the
 // provider's rule, planned again after resume, none for providers without a rule.
 import { describe, expect, it } from 'vitest';
-import { idleRefreshLifetime } from '../../main/auth/providers.js';
+import { idleRefreshLifetime } from '../../main/auth/providers/index.js';
 import { ConnectionFailedError } from '../../main/errors.js';
 import { MAX_TIMER_MS, renewalDue, timerDelay } from '../../main/health/keepalive.js';
 import { LinkWatch, type Clock, type WatchedAccounts } from '../../main/health/watch.js';

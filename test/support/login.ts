@@ -4,7 +4,7 @@
  * `follow`, it then loads that redirect too, as the browser would (the loopback listener's page).
  */
 import type { Accounts, ProfileStatus } from '../../main/accounts.js';
-import type { ProfileSettings } from '../../main/auth/providers.js';
+import type { ProfileSettings } from '../../main/auth/providers/index.js';
 
 export interface ApproveOptions {
   /** The user name to log in with (the sandbox accepts any). */
