@@ -61,7 +61,7 @@ export class AuthtrayError extends Error {
 }
 
 export class UsageError extends AuthtrayError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; cliMessage?: string }) {
     super(ErrorCodes.USAGE, message, options);
   }
 }

@@ -8,7 +8,7 @@ import { UsageError } from './errors.js';
 import type { EndpointOverrides, ProfileSettings, RedirectMode } from './model.js';
 
 /** The providers a person picks for a browser link; `sandbox` is an OIDC provider on this machine. */
-export const PROVIDER_CHOICES = ['dropbox', 'box', 'oidc', 'sandbox'] as const;
+export const PROVIDER_CHOICES = ['dropbox', 'box', 'google', 'onedrive', 'oidc', 'sandbox'] as const;
 export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
 
 /** What a provider's link form asks for. */
@@ -18,23 +18,47 @@ export interface ProviderOption {
   clientSecret: 'required' | 'optional' | 'none';
   /** The person gives the issuer URL to discover. */
   issuer: boolean;
+  /** The person may choose a Microsoft tenant (OneDrive). */
+  tenant: boolean;
 }
 
 const OPTIONS: Record<ProviderChoice, ProviderOption> = {
-  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false },
-  box: { choice: 'box', clientSecret: 'required', issuer: false },
-  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true },
-  sandbox: { choice: 'sandbox', clientSecret: 'optional', issuer: false },
+  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false, tenant: false },
+  box: { choice: 'box', clientSecret: 'required', issuer: false, tenant: false },
+  google: { choice: 'google', clientSecret: 'required', issuer: false, tenant: false },
+  onedrive: { choice: 'onedrive', clientSecret: 'none', issuer: false, tenant: true },
+  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, tenant: false },
+  sandbox: { choice: 'sandbox', clientSecret: 'optional', issuer: false, tenant: false },
 };
+
+const OFFERED = ['dropbox', 'box', 'google', 'onedrive', 'oidc'] as const;
 
 /** The providers offered, in the order shown; the sandbox first when it is offered (run from source). */
 export function providerOptions(sandbox: boolean): ProviderOption[] {
-  return (sandbox ? (['sandbox', 'dropbox', 'box', 'oidc'] as const) : (['dropbox', 'box', 'oidc'] as const)).map((choice) => OPTIONS[choice]);
+  return (sandbox ? (['sandbox', ...OFFERED] as const) : OFFERED).map((choice) => OPTIONS[choice]);
 }
 
-/** True when linking with these settings needs the client's secret (Box always, confidential clients). */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** The Microsoft tenant of a OneDrive link: `common` (the default), `consumers`, `organizations`, a tenant id or a tenant's domain. */
+export function checkTenant(tenant: string | undefined): string {
+  const value = tenant ?? 'common';
+  if (['common', 'consumers', 'organizations'].includes(value) || GUID.test(value) || DOMAIN.test(value)) return value;
+  throw new TenantError(value);
+}
+
+/** A tenant that is none of those; each face words it for its own control. */
+export class TenantError extends UsageError {
+  constructor(readonly given: string) {
+    const what = 'must be common, consumers, organizations, a tenant id (a GUID) or a tenant\'s domain (contoso.onmicrosoft.com)';
+    super(`The tenant ${what}, not "${given.slice(0, 60)}".`, { cliMessage: `--tenant ${what}, not "${given.slice(0, 60)}".` });
+  }
+}
+
+/** True when linking with these settings needs the client's secret (Box and Google's desktop clients always, confidential clients). */
 export function needsClientSecret(settings: Pick<ProfileSettings, 'provider' | 'confidential'> | null | undefined): boolean {
-  return settings?.provider === 'box' || settings?.provider === 'box-jwt' || settings?.confidential === true;
+  return settings?.provider === 'box' || settings?.provider === 'box-jwt' || settings?.provider === 'google' || settings?.confidential === true;
 }
 
 /** How a profile's provider is named to people: a sandbox profile is an OIDC one underneath. */
@@ -74,6 +98,8 @@ export interface LinkChoice {
   redirect?: RedirectMode | undefined;
   port?: number | undefined;
   endpoints?: EndpointOverrides | undefined;
+  /** OneDrive: the Microsoft tenant. */
+  tenant?: string | undefined;
 }
 
 /**
@@ -88,6 +114,7 @@ export function settingsFor(choice: LinkChoice, sandbox: { issuer: string; clien
   if (!clientId) throw new LinkRequestError('clientId', choice.provider);
   const issuer = choice.issuer || (isSandbox ? sandbox!.issuer : undefined);
   if (provider === 'oidc' && !issuer && !(choice.endpoints?.authorize && choice.endpoints.token)) throw new LinkRequestError('issuer', choice.provider);
+  if (choice.tenant !== undefined && provider !== 'onedrive') throw new UsageError(`A tenant is a Microsoft setting: it goes with OneDrive, not ${choice.provider}.`);
   return {
     provider,
     clientId,
@@ -96,7 +123,8 @@ export function settingsFor(choice: LinkChoice, sandbox: { issuer: string; clien
     redirect: choice.redirect,
     port: choice.port,
     endpoints: choice.endpoints,
-    confidential: provider === 'box' || (provider === 'oidc' && choice.secretGiven) || undefined,
+    confidential: provider === 'box' || provider === 'google' || (provider === 'oidc' && choice.secretGiven) || undefined,
     sandbox: isSandbox || undefined,
+    ...(provider === 'onedrive' ? { tenant: checkTenant(choice.tenant) } : {}),
   };
 }

@@ -12,7 +12,7 @@ import { assertWritableDir, environmentProblem, isEnvironmentError } from '../st
 import type { TokenKind } from '../model.js';
 import { Interrupted, localTime } from './text.js';
 import { CommandLineError, commandHelp, isCommand, USAGE, version, type CommandName } from './usage.js';
-import { LinkRequestError, needsClientSecret, PROVIDER_CHOICES, settingsFor, type ProviderChoice } from '../link-request.js';
+import { checkTenant, LinkRequestError, needsClientSecret, PROVIDER_CHOICES, settingsFor, TenantError, type ProviderChoice } from '../link-request.js';
 import { agentCommand, agentNote, describeAgent, minValidOption } from './agent.js';
 import type { CliIO } from './io.js';
 import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
@@ -53,6 +53,7 @@ const OPTIONS = {
     provider: { type: 'string' },
     'client-id': { type: 'string' },
     issuer: { type: 'string' },
+    tenant: { type: 'string' },
     scope: { type: 'string', multiple: true },
     redirect: { type: 'string' },
     port: { type: 'string' },
@@ -240,6 +241,7 @@ export function describe(s: ProfileStatus): string {
   if (!s.linked && !s.account) return `Profile "${s.profile}": not linked.`;
   const lines = [`Profile "${s.profile}": ${s.needsRelink ? 'needs relink' : s.linked ? 'linked' : 'credentials missing: link again'} (${s.provider})`];
   if (s.account) lines.push(`  Account: ${s.account.name ?? s.account.id}${s.account.email ? ` <${s.account.email}>` : ''} (id ${s.account.id})`);
+  if (s.account?.drive) lines.push(`  Drive:   ${s.account.drive.type ?? 'drive'} ${s.account.drive.id}${s.account.drive.owner ? ` of ${s.account.drive.owner}` : ''}`);
   if (s.token) lines.push(`  Token:   ${TOKEN_WORDS[s.token.kind]}${s.token.expiresAt ? `; the access token ${Date.parse(s.token.expiresAt) > Date.now() ? 'expires' : 'expired'} at ${localTime(new Date(s.token.expiresAt))}` : ''}`);
   if (s.store) lines.push(`  Store:   ${s.store.backend} at ${s.store.location}${s.store.secure ? '' : ' (not encrypted: anyone who can read your files can read it)'}`);
   return lines.join('\n');
@@ -259,6 +261,12 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
   const redirect = flags.redirect as RedirectMode | undefined;
   if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new CommandLineError('--redirect must be paste or loopback.', 'link');
+  try {
+    if (flags.tenant !== undefined) checkTenant(flags.tenant);
+  } catch (err) {
+    if (err instanceof TenantError) throw new CommandLineError(err.cliMessage!, 'link');
+    throw err;
+  }
   const endpoints = {
     authorize: flags['authorize-url'],
     token: flags['token-url'],
@@ -268,12 +276,13 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   };
   const endpointsGiven = Object.values(endpoints).some((v) => v !== undefined);
   if (!flags.provider) {
-    if (!saved) throw new CommandLineError(`Profile "${flags.profile}" is new: say which provider with --provider dropbox|box|oidc|sandbox.`, 'link');
-    const changed = endpointsGiven || flags.issuer !== undefined;
+    if (!saved) throw new CommandLineError(`Profile "${flags.profile}" is new: say which provider with --provider dropbox|box|google|onedrive|oidc|sandbox.`, 'link');
+    const changed = endpointsGiven || flags.issuer !== undefined || flags.tenant !== undefined;
     return {
       ...saved,
       ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
       ...(flags.issuer ? { issuer: flags.issuer } : {}),
+      ...(flags.tenant ? { tenant: checkTenant(flags.tenant) } : {}),
       ...(flags.scope ? { scopes: flags.scope } : {}),
       ...(redirect ? { redirect } : {}),
       ...(flags.port ? { port: parsePort(flags.port) } : {}),
@@ -282,13 +291,14 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
     };
   }
   const choice = flags.provider as ProviderChoice;
-  if (!PROVIDER_CHOICES.includes(choice)) throw new CommandLineError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`, 'link');
+  if (!PROVIDER_CHOICES.includes(choice)) throw new CommandLineError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, google, onedrive, oidc, sandbox, box-jwt or box-developer-token.`, 'link');
   try {
     return settingsFor(
       {
         provider: choice,
         clientId: flags['client-id'],
         issuer: flags.issuer,
+        tenant: flags.tenant,
         secretGiven: Boolean(env.AUTHTRAY_CLIENT_SECRET),
         scopes: flags.scope,
         redirect,

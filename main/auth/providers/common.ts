@@ -49,6 +49,26 @@ export interface Provider {
   revoke(credentials: ProviderCredentials, deps: AuthDeps): Promise<RevocationOutcome>;
   /** False when the client cannot revoke at all (Box developer tokens): closing skips it. */
   readonly revocable?: boolean;
+  /**
+   * Where the person removes the app's access when unlink could not revoke it (said word for word
+   * after a `no-endpoint` outcome); absent: the generic advice.
+   */
+  readonly removeAccess?: string;
+  /** Set when the provider takes no pasted code: the error to give when one is asked for (Google). */
+  readonly pasteRefused?: () => Error;
+  /**
+   * RFC 8628 device authorization as the profile knows it (the device lane reads it): whether the
+   * provider offers it, its endpoint, and the only scopes it allows there when it limits them.
+   */
+  readonly deviceFlow?: DeviceFlowSupport;
+}
+
+/** What a provider's profile says of the device authorization grant (RFC 8628). */
+export interface DeviceFlowSupport {
+  readonly supported: boolean;
+  readonly endpoint?: string | undefined;
+  /** When set, only these scopes may be asked for in the device flow (Google). */
+  readonly allowedScopes?: readonly string[] | undefined;
 }
 
 /** What a revocation did: answered with success, or not sent because the provider has no endpoint. */

@@ -11,12 +11,17 @@ import type { AuthDeps } from '../http.js';
 import { box, boxDeveloperToken, boxJwt } from './box.js';
 import type { Provider } from './common.js';
 import { dropbox } from './dropbox.js';
+import { google, googleIssuerOf } from './google.js';
+import { discoverMicrosoft, onedrive } from './microsoft.js';
 import { discover, oidc } from './oidc.js';
 
 export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode, ServerMetadata } from '../../model.js';
 export type { Provider, ProviderCredentials, RevocationOutcome } from './common.js';
 export { IDLE_REFRESH_LIFETIMES, idleRefreshLifetime } from './lifetimes.js';
 export { DEFAULT_OIDC_SCOPES, defaultOidcScopes, discover, forLinking } from './oidc.js';
+export { GOOGLE_DEFAULT_DRIVE_SCOPE, GOOGLE_DEVICE_SCOPES, GOOGLE_ISSUER, googlePasteRefused, googleScopes } from './google.js';
+export { CONSUMERS_TENANT_ID, MICROSOFT_AUTHORITY, MICROSOFT_REMOVE_ACCESS, ONEDRIVE_DEFAULT_SCOPES, onedriveScopes } from './microsoft.js';
+export type { DeviceFlowSupport } from './common.js';
 
 /**
  * Builds the provider for a profile. OIDC profiles without cached metadata (and without both
@@ -68,8 +73,12 @@ async function providerFor(settings: ProfileSettings, deps: AuthDeps): Promise<P
       }
       return oidc({ ...settings, metadata }, metadata);
     }
+    case 'google':
+      return google(settings, settings.metadata ?? (await discover(googleIssuerOf(settings), deps)));
+    case 'onedrive':
+      return onedrive(settings, settings.metadata ?? (await discoverMicrosoft(settings, deps)));
     default:
-      throw new UsageError(`Unknown provider "${String(settings.provider)}": use dropbox, box, oidc or sandbox.`);
+      throw new UsageError(`Unknown provider "${String(settings.provider)}": use dropbox, box, google, onedrive, oidc or sandbox.`);
   }
 }
 

@@ -13,6 +13,10 @@ const DAY_MS = 86_400_000;
  */
 export const IDLE_REFRESH_LIFETIMES: readonly { provider: ProviderKind; issuerHost?: string; lifetimeMs: number }[] = [
   { provider: 'box', lifetimeMs: 60 * DAY_MS },
+  // docs/providers/onedrive.md: a refresh token unused for 90 days lapses.
+  { provider: 'onedrive', lifetimeMs: 90 * DAY_MS },
+  // docs/providers/google.md: 7 days for an app whose consent screen is in testing (the shortest Google has).
+  { provider: 'google', lifetimeMs: 7 * DAY_MS },
   { provider: 'oidc', issuerHost: 'login.microsoftonline.com', lifetimeMs: 90 * DAY_MS },
   { provider: 'oidc', issuerHost: 'accounts.google.com', lifetimeMs: 7 * DAY_MS },
 ];

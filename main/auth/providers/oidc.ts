@@ -15,6 +15,21 @@ import { clientSecretAuth, LOOPBACK_PASTE_URI, revokeRfc7009, str, type Provider
  */
 export const DEFAULT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
+/**
+ * oauth4webapi's hook for the issuer an ID token must name, computed from the token: what
+ * openid-client (by oauth4webapi's author) sets for Microsoft's multi-tenant issuer template. The
+ * issuer is still compared exactly, only against this value; oauth4webapi exports the symbol
+ * without a type, so it is reached here, in one place.
+ */
+const EXPECTED_ISSUER: symbol = (oauth as unknown as { _expectedIssuer: symbol })._expectedIssuer;
+
+export type ExpectedIssuer = (result: { claims: Record<string, unknown> }) => string;
+
+export function expectIssuer(as: oauth.AuthorizationServer, expected: ExpectedIssuer): void {
+  if (typeof EXPECTED_ISSUER !== 'symbol') throw new Error('oauth4webapi no longer exports _expectedIssuer');
+  (as as unknown as Record<symbol, ExpectedIssuer>)[EXPECTED_ISSUER] = expected;
+}
+
 export function defaultOidcScopes(supported: readonly string[] | null | undefined): string[] {
   if (!supported) return DEFAULT_OIDC_SCOPES.filter((s) => s !== 'offline_access');
   return DEFAULT_OIDC_SCOPES.filter((s) => supported.includes(s));
