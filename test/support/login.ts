@@ -32,7 +32,7 @@ export async function linkByPaste(accounts: Accounts, profile: string, settings:
 }
 
 /** The provider's own pages: authorization and interaction. Anything else is the way back. */
-const isProviderPage = (url: URL, origin: string) => url.origin === origin && /^\/(auth|interaction)(\/|$)/.test(url.pathname);
+const isProviderPage = (url: URL, origin: string) => url.origin === origin && /^(?:\/google|\/microsoft\/[^/]+\/v2\.0)?\/(auth|interaction)(\/|$)/.test(url.pathname);
 
 export async function approve(authorizationUrl: string, options: ApproveOptions = {}): Promise<Approval> {
   const login = options.login ?? 'alice';

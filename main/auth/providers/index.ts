@@ -73,10 +73,14 @@ async function providerFor(settings: ProfileSettings, deps: AuthDeps): Promise<P
       }
       return oidc({ ...settings, metadata }, metadata);
     }
-    case 'google':
-      return google(settings, settings.metadata ?? (await discover(googleIssuerOf(settings), deps)));
-    case 'onedrive':
-      return onedrive(settings, settings.metadata ?? (await discoverMicrosoft(settings, deps)));
+    case 'google': {
+      const metadata = settings.metadata ?? (await discover(googleIssuerOf(settings), deps));
+      return google({ ...settings, metadata }, metadata);
+    }
+    case 'onedrive': {
+      const metadata = settings.metadata ?? (await discoverMicrosoft(settings, deps));
+      return onedrive({ ...settings, metadata }, metadata);
+    }
     default:
       throw new UsageError(`Unknown provider "${String(settings.provider)}": use dropbox, box, google, onedrive, oidc or sandbox.`);
   }

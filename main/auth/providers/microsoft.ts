@@ -89,7 +89,7 @@ export const MICROSOFT_REMOVE_ACCESS =
   "Microsoft offers apps no way to revoke their own access, so nothing was sent and the grant stays valid there; the local credentials were deleted. Remove authtray's access at https://account.microsoft.com under Privacy, Apps and services (a personal Microsoft account), or ask your organization's administrator to remove it in the Microsoft Entra admin center under Enterprise applications (a work or school account).";
 
 export function onedrive(settings: ProfileSettings, metadata: ServerMetadata): Provider {
-  const base = oidc({ ...settings, confidential: false, scopes: onedriveScopes(settings.scopes) }, { ...metadata, revocation_endpoint: undefined });
+  const base = oidc({ ...settings, confidential: false }, { ...metadata, revocation_endpoint: undefined });
   const { as } = base;
   if (as.issuer.includes(TENANT_PLACEHOLDER)) {
     // The token's own tid in the template; a token without one gets an issuer no token can have.
