@@ -31,8 +31,8 @@ export async function linkByPaste(accounts: Accounts, profile: string, settings:
   return accounts.finishLink(profile, redirectUrl);
 }
 
-/** The provider's own pages: authorization and interaction. Anything else is the way back. */
-const isProviderPage = (url: URL, origin: string) => url.origin === origin && /^(?:\/google|\/microsoft\/[^/]+\/v2\.0)?\/(auth|interaction)(\/|$)/.test(url.pathname);
+/** The provider's own pages: authorization and interaction, wherever the provider is mounted. Anything else is the way back. */
+const isProviderPage = (url: URL, origin: string) => url.origin === origin && /\/(auth|interaction)(\/|$)/.test(url.pathname);
 
 export async function approve(authorizationUrl: string, options: ApproveOptions = {}): Promise<Approval> {
   const login = options.login ?? 'alice';
