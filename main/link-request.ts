@@ -6,6 +6,7 @@
  */
 import { UsageError } from './errors.js';
 import type { EndpointOverrides, ProfileSettings, RedirectMode } from './model.js';
+import { SANDBOX_EMULATIONS } from './sandbox.js';
 
 /** The providers a person picks for a browser link; `sandbox` is an OIDC provider on this machine. */
 export const PROVIDER_CHOICES = ['dropbox', 'box', 'google', 'onedrive', 'oidc', 'sandbox'] as const;
@@ -115,14 +116,16 @@ export function settingsFor(choice: LinkChoice, sandbox: { issuer: string; clien
   const issuer = choice.issuer || (isSandbox ? sandbox!.issuer : undefined);
   if (provider === 'oidc' && !issuer && !(choice.endpoints?.authorize && choice.endpoints.token)) throw new LinkRequestError('issuer', choice.provider);
   if (choice.tenant !== undefined && provider !== 'onedrive') throw new UsageError(`A tenant is a Microsoft setting: it goes with OneDrive, not ${choice.provider}.`);
+  // The sandbox's emulation of Google or Microsoft, for its client id, where the sandbox is offered.
+  const emulation = sandbox && (provider === 'google' || provider === 'onedrive') && SANDBOX_EMULATIONS[provider].clientId === clientId ? SANDBOX_EMULATIONS[provider].at(sandbox.issuer) : null;
   return {
     provider,
     clientId,
-    issuer,
+    issuer: issuer ?? emulation?.issuer,
     scopes: choice.scopes,
     redirect: choice.redirect,
     port: choice.port,
-    endpoints: choice.endpoints,
+    endpoints: emulation && !choice.endpoints?.api ? { ...choice.endpoints, api: emulation.api } : choice.endpoints,
     confidential: provider === 'box' || provider === 'google' || (provider === 'oidc' && choice.secretGiven) || undefined,
     sandbox: isSandbox || undefined,
     ...(provider === 'onedrive' ? { tenant: checkTenant(choice.tenant) } : {}),

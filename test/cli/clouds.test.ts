@@ -37,7 +37,8 @@ async function expire(profile = 'default') {
 
 describe('google at a terminal', () => {
   it('asks for the client secret hidden, links by the browser coming back, refreshes, and unlinks with a revocation', async () => {
-    const t = await openTerminal([process.execPath, BIN, 'link', '--no-browser', ...googleArgs()], env());
+    // The sandbox's client id is all it takes: the sandbox (AUTHTRAY_SANDBOX_ISSUER) plays Google.
+    const t = await openTerminal([process.execPath, BIN, 'link', '--no-browser', '--provider', 'google', '--client-id', GOOGLE_CLIENT.clientId], cliEnv(fx.home, { AUTHTRAY_STORE: 'plaintext', AUTHTRAY_SANDBOX_ISSUER: fx.sandbox.issuer }));
     terminals.push(t);
     await t.waitFor('Client secret (input hidden):');
     await t.paste(GOOGLE_CLIENT.clientSecret);

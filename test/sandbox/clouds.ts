@@ -5,12 +5,12 @@
  * registration. Each is its own oidc-provider instance, mounted under a path of the sandbox:
  *
  * - Google at `/google` (issuer `<sandbox>/google`): a desktop client with a secret
- *   (`authtray-google`), loopback on any port, refresh tokens only for `access_type=offline` (and,
+ *   (`authtray-sandbox-google`), loopback on any port, refresh tokens only for `access_type=offline` (and,
  *   as at Google, only when the consent screen was shown: `prompt=consent`), refresh tokens that
  *   do not rotate, revocation at `/google/revoke` with the token alone, Drive's
  *   `/google/drive/v3/about?fields=user`.
  * - Microsoft at `/microsoft/<tenant>/v2.0` (one tenant, {@link SANDBOX_TENANT_ID}): a public client
- *   (`authtray-onedrive`), the discovery documents of `common` and `organizations` with the issuer
+ *   (`authtray-sandbox-onedrive`), the discovery documents of `common` and `organizations` with the issuer
  *   template `<sandbox>/microsoft/{tenantid}/v2.0`, ID tokens with `tid` and `oid`, refresh tokens
  *   for `offline_access` without a consent prompt, a new refresh token on every refresh, no
  *   revocation endpoint, Graph's `/graph/v1.0/me` and `/graph/v1.0/me/drive`.
@@ -21,10 +21,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { SANDBOX_EMULATIONS } from '../../main/sandbox.js';
 import type { FileAdapterStore } from './adapter.js';
 
-export const GOOGLE_CLIENT = { clientId: 'authtray-google', clientSecret: 'sandbox-google-secret' } as const;
-export const ONEDRIVE_CLIENT = { clientId: 'authtray-onedrive' } as const;
+export const GOOGLE_CLIENT = { clientId: SANDBOX_EMULATIONS.google.clientId, clientSecret: SANDBOX_EMULATIONS.google.clientSecret } as const;
+export const ONEDRIVE_CLIENT = { clientId: SANDBOX_EMULATIONS.onedrive.clientId } as const;
 /** The one tenant of the Microsoft emulation. */
 export const SANDBOX_TENANT_ID = '5a4db0c5-0000-4000-8000-00000000a17e';
 
