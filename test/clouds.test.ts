@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Accounts } from '../main/accounts.js';
-import { idleRefreshLifetime, MICROSOFT_REMOVE_ACCESS } from '../main/auth/providers/index.js';
-import type { ProfileSettings } from '../main/model.js';
+import { idleRefreshLifetime } from '../main/auth/providers/index.js';
+// The library's entry point, as a program using authtray imports it.
+import { Accounts, googleScopes, MICROSOFT_REMOVE_ACCESS, onedriveScopes, type ProfileSettings } from '../main/index.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
 import { GOOGLE_CLIENT, googleSandboxSettings, onedriveSandboxSettings, SANDBOX_TENANT_ID } from './sandbox/clouds.js';
 import { expectCode, useSandbox } from './support/fixtures.js';
@@ -74,6 +74,7 @@ describe('google (the sandbox emulation of Google)', () => {
     expect(new URL(started.url).searchParams.get('scope')).toBe('openid email profile https://www.googleapis.com/auth/drive.readonly');
     await a.abandonLink('g');
     expect(idleRefreshLifetime(settings())).toBe(7 * 86_400_000);
+    expect(googleScopes(['drive', 'email'])).toEqual(['openid', 'email', 'profile', 'https://www.googleapis.com/auth/drive']);
   });
 });
 
@@ -109,6 +110,7 @@ describe('onedrive (the sandbox emulation of Microsoft)', () => {
       "Microsoft offers apps no way to revoke their own access, so nothing was sent and the grant stays valid there; the local credentials were deleted. Remove authtray's access at https://account.microsoft.com under Privacy, Apps and services (a personal Microsoft account), or ask your organization's administrator to remove it in the Microsoft Entra admin center under Enterprise applications (a work or school account).",
     );
     expect(idleRefreshLifetime(settings())).toBe(90 * 86_400_000);
+    expect(onedriveScopes(['Files.Read'])).toEqual(['offline_access', 'User.Read', 'openid', 'profile', 'Files.Read']);
   });
 
   it('links through the tenant id, whose issuer is concrete', async () => {

@@ -11,27 +11,10 @@ import { ProviderError, UsageError } from '../../errors.js';
 import type { ProfileSettings, ServerMetadata } from '../../model.js';
 import { connectionFailed, providerFailure, readJson } from '../http.js';
 import { bearerGet, checked, clientSecretAuth, str, type Provider } from './common.js';
+import { GOOGLE_DEVICE_SCOPES, GOOGLE_ISSUER, googleScopes } from './facts.js';
 import { expectIssuer, oidc } from './oidc.js';
 
-export const GOOGLE_ISSUER = 'https://accounts.google.com';
 const DRIVE_API = 'https://www.googleapis.com/';
-const SCOPE_BASE = 'https://www.googleapis.com/auth/';
-/** Asked for in every Google link: the account's id, name and email in the ID token. */
-export const GOOGLE_IDENTITY_SCOPES = ['openid', 'email', 'profile'] as const;
-/** Per-file access, Google's recommended and non-sensitive Drive scope. */
-export const GOOGLE_DEFAULT_DRIVE_SCOPE = `${SCOPE_BASE}drive.file`;
-/** The only Drive scopes Google's device flow takes (with openid, email and profile). */
-export const GOOGLE_DEVICE_SCOPES = [...GOOGLE_IDENTITY_SCOPES, `${SCOPE_BASE}drive.file`, `${SCOPE_BASE}drive.appdata`] as const;
-
-/**
- * The scopes of a Google link: openid, email and profile always, then the Drive scopes given
- * (`drive`, `drive.readonly` or full URLs) or `drive.file`. A bare Drive name gets Google's prefix.
- */
-export function googleScopes(given: readonly string[] | undefined): string[] {
-  const named = (given ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
-  const extra = named.filter((s) => !(GOOGLE_IDENTITY_SCOPES as readonly string[]).includes(s)).map((s) => (s.includes(':') ? s : `${SCOPE_BASE}${s}`));
-  return [...GOOGLE_IDENTITY_SCOPES, ...new Set(extra.length ? extra : [GOOGLE_DEFAULT_DRIVE_SCOPE])];
-}
 
 /** No pasted codes at Google: the error says the ways that work. */
 export function googlePasteRefused(): UsageError {

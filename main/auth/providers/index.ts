@@ -19,8 +19,8 @@ export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode, Ser
 export type { Provider, ProviderCredentials, RevocationOutcome } from './common.js';
 export { IDLE_REFRESH_LIFETIMES, idleRefreshLifetime } from './lifetimes.js';
 export { DEFAULT_OIDC_SCOPES, defaultOidcScopes, discover, forLinking } from './oidc.js';
-export { GOOGLE_DEFAULT_DRIVE_SCOPE, GOOGLE_DEVICE_SCOPES, GOOGLE_ISSUER, googlePasteRefused, googleScopes } from './google.js';
-export { CONSUMERS_TENANT_ID, MICROSOFT_AUTHORITY, MICROSOFT_REMOVE_ACCESS, ONEDRIVE_DEFAULT_SCOPES, onedriveScopes } from './microsoft.js';
+export * from './facts.js';
+export { googlePasteRefused } from './google.js';
 export type { DeviceFlowSupport } from './common.js';
 
 /**

@@ -17,24 +17,11 @@ import { checkTenant } from '../../link-request.js';
 import type { ProfileSettings, ServerMetadata } from '../../model.js';
 import { assertSafeEndpoint, connectionFailed, providerFailure, readJson, requestOptions, type AuthDeps } from '../http.js';
 import { bearerGet, checked, str, type Provider } from './common.js';
+import { CONSUMERS_TENANT_ID, MICROSOFT_AUTHORITY, MICROSOFT_REMOVE_ACCESS, onedriveScopes, TENANT_PLACEHOLDER } from './facts.js';
 import { expectIssuer, oidc } from './oidc.js';
 
-export const MICROSOFT_AUTHORITY = 'https://login.microsoftonline.com';
 const GRAPH_API = 'https://graph.microsoft.com/';
-export const TENANT_PLACEHOLDER = '{tenantid}';
-/** The tenant of personal Microsoft accounts (what `consumers` stands for). */
-export const CONSUMERS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
-export const ONEDRIVE_DEFAULT_SCOPES = ['offline_access', 'Files.ReadWrite', 'User.Read', 'openid', 'profile'] as const;
-/** Always asked for: the refresh token, the ID token, and Graph `/me`. */
-const REQUIRED_SCOPES = ['offline_access', 'User.Read', 'openid', 'profile'] as const;
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The scopes of a OneDrive link: the ones given (else Files.ReadWrite), always with offline_access, User.Read, openid and profile. */
-export function onedriveScopes(given: readonly string[] | undefined): string[] {
-  const named = (given ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
-  return [...new Set(named.length ? [...REQUIRED_SCOPES, ...named] : ONEDRIVE_DEFAULT_SCOPES)];
-}
 
 const authorityOf = (settings: ProfileSettings) => (settings.issuer ?? MICROSOFT_AUTHORITY).replace(/\/+$/, '');
 
@@ -83,10 +70,6 @@ export async function discoverMicrosoft(settings: ProfileSettings, deps: AuthDep
     scopes_supported: Array.isArray(as.scopes_supported) ? as.scopes_supported.filter((v) => typeof v === 'string') : null,
   };
 }
-
-/** Where the person removes authtray's access: Microsoft gives clients no revocation to call. */
-export const MICROSOFT_REMOVE_ACCESS =
-  "Microsoft offers apps no way to revoke their own access, so nothing was sent and the grant stays valid there; the local credentials were deleted. Remove authtray's access at https://account.microsoft.com under Privacy, Apps and services (a personal Microsoft account), or ask your organization's administrator to remove it in the Microsoft Entra admin center under Enterprise applications (a work or school account).";
 
 export function onedrive(settings: ProfileSettings, metadata: ServerMetadata): Provider {
   const base = oidc({ ...settings, confidential: false }, { ...metadata, revocation_endpoint: undefined });
