@@ -5,31 +5,43 @@
  * window (through the provider options the app sends it) all follow it.
  */
 import { UsageError } from './errors.js';
-import type { EndpointOverrides, ProfileSettings, RedirectMode } from './model.js';
-import { SANDBOX_EMULATIONS } from './sandbox.js';
+import { PROVIDER_CHOICES, type EndpointOverrides, type ProfileSettings, type ProviderChoice, type ProviderOption, type RedirectMode } from './model.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_EMULATIONS } from './sandbox.js';
 
-/** The providers a person picks for a browser link; `sandbox` is an OIDC provider on this machine. */
-export const PROVIDER_CHOICES = ['dropbox', 'box', 'google', 'onedrive', 'oidc', 'sandbox'] as const;
-export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
-
-/** What a provider's link form asks for. */
-export interface ProviderOption {
-  choice: ProviderChoice;
-  /** `required`: the client always authenticates (Box); `optional`: a confidential client may (OIDC). */
-  clientSecret: 'required' | 'optional' | 'none';
-  /** The person gives the issuer URL to discover. */
-  issuer: boolean;
-  /** The person may choose a Microsoft tenant (OneDrive). */
-  tenant: boolean;
-}
+export { PROVIDER_CHOICES, type ProviderChoice, type ProviderOption } from './model.js';
 
 const OPTIONS: Record<ProviderChoice, ProviderOption> = {
-  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false, tenant: false },
-  box: { choice: 'box', clientSecret: 'required', issuer: false, tenant: false },
-  google: { choice: 'google', clientSecret: 'required', issuer: false, tenant: false },
-  onedrive: { choice: 'onedrive', clientSecret: 'none', issuer: false, tenant: true },
-  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, tenant: false },
-  sandbox: { choice: 'sandbox', clientSecret: 'optional', issuer: false, tenant: false },
+  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false, tenant: false, clientIdLabel: 'App key', clientIdHint: 'The app key of your app in the Dropbox App Console.', defaultClientId: null },
+  box: { choice: 'box', clientSecret: 'required', issuer: false, tenant: false, clientIdLabel: 'Client id', clientIdHint: 'The client id of your Custom App in the Box Developer Console.', defaultClientId: null },
+  google: {
+    choice: 'google',
+    clientSecret: 'required',
+    issuer: false,
+    tenant: false,
+    clientIdLabel: 'Client id',
+    clientIdHint: 'The client ID of your Desktop app client in the Google Cloud console.',
+    defaultClientId: null,
+  },
+  onedrive: {
+    choice: 'onedrive',
+    clientSecret: 'none',
+    issuer: false,
+    tenant: true,
+    clientIdLabel: 'Application (client) id',
+    clientIdHint: 'The Application (client) ID of your app registration in the Microsoft Entra admin center.',
+    defaultClientId: null,
+  },
+  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, tenant: false, clientIdLabel: 'Client id', clientIdHint: 'The client id of the native app you registered with your provider.', defaultClientId: null },
+  sandbox: {
+    choice: 'sandbox',
+    // The form offers the sandbox's public client, which needs no secret.
+    clientSecret: 'none',
+    issuer: false,
+    tenant: false,
+    clientIdLabel: 'Client id',
+    clientIdHint: `The sandbox knows ${SANDBOX_CLIENT_ID}; start it with npm run sandbox.`,
+    defaultClientId: SANDBOX_CLIENT_ID,
+  },
 };
 
 const OFFERED = ['dropbox', 'box', 'google', 'onedrive', 'oidc'] as const;
@@ -57,9 +69,24 @@ export class TenantError extends UsageError {
   }
 }
 
+/** True for a provider a person can pick for a browser link. */
+export function isProviderChoice(value: string | undefined): value is ProviderChoice {
+  return (PROVIDER_CHOICES as readonly (string | undefined)[]).includes(value);
+}
+
+/** What the form for `choice` asks for. */
+export function providerOption(choice: ProviderChoice): ProviderOption {
+  return OPTIONS[choice];
+}
+
 /** True when linking with these settings needs the client's secret (Box and Google's desktop clients always, confidential clients). */
 export function needsClientSecret(settings: Pick<ProfileSettings, 'provider' | 'confidential'> | null | undefined): boolean {
   return settings?.provider === 'box' || settings?.provider === 'box-jwt' || settings?.provider === 'google' || settings?.confidential === true;
+}
+
+/** False where unlink cannot revoke at the provider and only deletes here (OneDrive: Microsoft has no revocation for clients). */
+export function unlinkRevokes(settings: Pick<ProfileSettings, 'provider'> | null | undefined): boolean {
+  return settings?.provider !== 'onedrive' && settings?.provider !== 'box-developer-token';
 }
 
 /** How a profile's provider is named to people: a sandbox profile is an OIDC one underneath. */

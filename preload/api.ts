@@ -6,10 +6,10 @@
  * by the user into the link form, and is never sent back.
  */
 import type { ErrorCode } from '../main/errors.js';
-import type { TokenKind } from '../main/model.js';
+import type { ProviderChoice, ProviderOption, TokenKind } from '../main/model.js';
 
-/** The providers the window offers; `sandbox` only when the app runs from source. */
-export type ProviderChoice = 'dropbox' | 'box' | 'oidc' | 'sandbox';
+/** The providers the window offers (`sandbox` only when the app runs from source) and what each form asks for. */
+export type { ProviderChoice, ProviderOption } from '../main/model.js';
 
 /** Codes of the IPC layer itself, beside the service's own {@link ErrorCode}s. */
 export type IpcErrorCode =
@@ -53,11 +53,14 @@ export interface ProfileView {
   provider: string;
   linked: boolean;
   needsRelink: boolean;
-  account: { id: string; name: string | null; email: string | null } | null;
+  /** `drive`: Google Drive's user or OneDrive's drive, as their APIs name it. */
+  account: { id: string; name: string | null; email: string | null; drive?: { id: string; type: string | null; owner: string | null } | null } | null;
   token: { kind: TokenKind; expiresAt: string | null } | null;
   store: StoreView | null;
-  /** Linking this profile again asks for its client secret (Box, confidential OpenID clients). */
+  /** Linking this profile again asks for its client secret (Box, Google, confidential OpenID clients). */
   needsClientSecret: boolean;
+  /** False where unlink can only delete here (OneDrive: Microsoft offers apps no revocation). */
+  unlinkRevokes: boolean;
   /** The link in progress, if any: it survives closing and reopening the window. */
   pending: PendingLinkView | null;
   /** The latest problem: the store could not be read (KEYRING_ACCESS), or the browser's redirect failed. */
@@ -75,6 +78,8 @@ export type LinkHealth = 'linked' | 'needs-relink' | 'keyring-locked' | 'store-u
 export interface AppInfo {
   /** Offered only when run from source: the local sandbox provider (`npm run sandbox`). */
   sandbox: { issuer: string } | null;
+  /** The providers the link form offers, in order, and what each asks for: the window has no rules of its own. */
+  providers: ProviderOption[];
   /**
    * Where a new link's credentials will be kept: the window warns first when that is plain text.
    * Null when that cannot be told now (a locked keyring): linking then fails and says why.
@@ -89,6 +94,8 @@ export interface LinkRequest {
   clientId?: string | undefined;
   /** OpenID Connect: the issuer to discover. */
   issuer?: string | undefined;
+  /** OneDrive: the Microsoft tenant (common, consumers, organizations, or a tenant id or domain). */
+  tenant?: string | undefined;
   /** Box and confidential clients; travels only towards main and is never echoed. */
   clientSecret?: string | undefined;
 }
@@ -134,7 +141,8 @@ export interface Channels {
   'app:info': { request: null; response: AppInfo };
   'profiles:list': { request: null; response: ProfileView[] };
   'link:start': { request: LinkRequest; response: PendingLinkView };
-  'link:finish': { request: FinishRequest; response: ProfileView };
+  /** Answers null: the linked profile arrives on `status:changed`, like every profile change. */
+  'link:finish': { request: FinishRequest; response: null };
   'link:cancel': { request: ProfileRequest; response: null };
   /** Opens the pending link's URL in the system browser (main checks it against the allow-list). */
   'link:open': { request: ProfileRequest; response: null };
@@ -166,7 +174,7 @@ export interface AuthtrayApi {
   appInfo(): Promise<Result<AppInfo>>;
   profiles(): Promise<Result<ProfileView[]>>;
   startLink(request: LinkRequest): Promise<Result<PendingLinkView>>;
-  finishLink(request: FinishRequest): Promise<Result<ProfileView>>;
+  finishLink(request: FinishRequest): Promise<Result<null>>;
   cancelLink(profile: string): Promise<Result<null>>;
   openLink(profile: string): Promise<Result<null>>;
   copyLink(profile: string): Promise<Result<null>>;

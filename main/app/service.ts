@@ -2,13 +2,15 @@
  * What the window and the tray need from the accounts service, with no Electron in it, so the
  * browser tests run it for real behind their loopback bridge: profile views (status, link in
  * progress, latest problem), links started from the form, the browser's redirect watched, the
- * authorization URL opened or copied through injected functions, and one change feed.
+ * authorization URL opened or copied through injected functions, and one change feed. Commands
+ * answer only their own result: every profile view reaches the window on the change feed
+ * (`status:changed`), or from `profiles()` when it first loads.
  */
 import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
 import type { LinkWatch } from '../health/watch.js';
-import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
+import { LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor, unlinkRevokes } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
@@ -64,6 +66,7 @@ export class AppService {
     });
     return {
       sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer },
+      providers: providerOptions(this.#options.sandbox !== null),
       newLinkStore: store && { backend: store.backend, location: store.location, secure: store.secure },
     };
   }
@@ -82,6 +85,7 @@ export class AppService {
       profile,
       provider: config ? providerName(config.settings) : (pending?.provider ?? 'none'),
       needsClientSecret: needsClientSecret(settings),
+      unlinkRevokes: unlinkRevokes(settings),
       pending: pending && pendingView(pending),
       error: this.#errors.get(profile) ?? null,
     };
@@ -93,7 +97,7 @@ export class AppService {
         health,
         linked: status.linked,
         needsRelink: status.needsRelink,
-        account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email },
+        account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email, ...(status.account.drive ? { drive: status.account.drive } : {}) },
         token: status.token && { kind: status.token.kind, expiresAt: status.token.expiresAt },
         store: status.store && { backend: status.store.backend, location: status.store.location, secure: status.store.secure },
       };
@@ -114,11 +118,6 @@ export class AppService {
     };
   }
 
-  /** One profile's view. */
-  async profile(profile: string): Promise<ProfileView> {
-    return (await this.profiles()).find((p) => p.profile === profile) ?? this.#view({ profile, config: null, settings: null, pending: null, status: null, error: null });
-  }
-
   #settings(request: LinkRequest, saved: ProfileSettings | null): ProfileSettings {
     if (request.provider === undefined) {
       if (!saved) throw new UsageError(`Profile "${request.profile}" is new: choose a provider.`);
@@ -126,8 +125,12 @@ export class AppService {
     }
     const choice = { provider: request.provider, clientId: request.clientId?.trim() || undefined, secretGiven: Boolean(request.clientSecret) };
     try {
-      // The form asks for an issuer only for OpenID Connect.
-      return settingsFor({ ...choice, issuer: request.provider === 'oidc' ? request.issuer?.trim() : undefined }, this.#options.sandbox);
+      // The form asks for an issuer only where the provider takes one.
+      const option = providerOption(request.provider);
+      return settingsFor(
+        { ...choice, issuer: option.issuer ? request.issuer?.trim() : undefined, tenant: option.tenant ? request.tenant?.trim() || undefined : undefined },
+        this.#options.sandbox,
+      );
     } catch (err) {
       // The window names its own fields.
       if (err instanceof LinkRequestError && err.missing === 'clientId') throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');
@@ -164,11 +167,11 @@ export class AppService {
     };
   }
 
-  /** Finishes with what the user pasted: the code or the whole redirect URL. */
-  async finishLink(profile: string, input: string): Promise<ProfileView> {
+  /** Finishes with what the user pasted: the code or the whole redirect URL. The profile itself arrives on the change feed. */
+  async finishLink(profile: string, input: string): Promise<null> {
     await this.#accounts.finishLink(profile, input);
     this.#errors.delete(profile);
-    return this.profile(profile);
+    return null;
   }
 
   /** Cancel: stop waiting for the browser and forget the link attempt. */
