@@ -32,7 +32,7 @@ function googleIssuer(as: oauth.AuthorizationServer) {
 
 export function google(settings: ProfileSettings, metadata: ServerMetadata): Provider {
   const base = oidc({ ...settings, confidential: true }, metadata);
-  const { as, client } = base;
+  const { as } = base;
   expectIssuer(as, googleIssuer(as));
   const api = checked(settings, 'api', DRIVE_API).replace(/\/?$/, '/');
   const scopes = googleScopes(settings.scopes);
@@ -75,7 +75,6 @@ export function google(settings: ProfileSettings, metadata: ServerMetadata): Pro
       if (!response.ok) throw providerFailure('to revoke the grant', url, response);
       return 'revoked';
     },
-    client,
   };
 }
 
