@@ -54,7 +54,22 @@ export {
 } from './auth/token-exchange.js';
 
 // Providers and the outside world.
-export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode } from './auth/providers.js';
+export type { AccountInfo, EndpointOverrides, ProfileSettings, RedirectMode } from './auth/providers/index.js';
+export type { DeviceFlowSupport } from './auth/providers/common.js';
+export type { DriveInfo } from './model.js';
+// Google Drive and OneDrive: their documented scopes and tenants (docs/providers/).
+export {
+  CONSUMERS_TENANT_ID,
+  GOOGLE_DEFAULT_DRIVE_SCOPE,
+  GOOGLE_DEVICE_SCOPES,
+  GOOGLE_ISSUER,
+  googleScopes,
+  MICROSOFT_AUTHORITY,
+  MICROSOFT_REMOVE_ACCESS,
+  ONEDRIVE_DEFAULT_SCOPES,
+  onedriveScopes,
+} from './auth/providers/facts.js';
+export { checkTenant, TenantError } from './link-request.js';
 export { defaultAuthDeps, type AuthDeps } from './auth/deps.js';
 
 // Stores.

@@ -6,28 +6,67 @@
  */
 import { UsageError } from './errors.js';
 import { PROVIDER_CHOICES, type EndpointOverrides, type ProfileSettings, type ProviderChoice, type ProviderOption, type RedirectMode } from './model.js';
-import { SANDBOX_CLIENT_ID } from './sandbox.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_EMULATIONS } from './sandbox.js';
 
 export { PROVIDER_CHOICES, type ProviderChoice, type ProviderOption } from './model.js';
 
 const OPTIONS: Record<ProviderChoice, ProviderOption> = {
-  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false, clientIdLabel: 'App key', clientIdHint: 'The app key of your app in the Dropbox App Console.', defaultClientId: null },
-  box: { choice: 'box', clientSecret: 'required', issuer: false, clientIdLabel: 'Client id', clientIdHint: 'The client id of your Custom App in the Box Developer Console.', defaultClientId: null },
-  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, clientIdLabel: 'Client id', clientIdHint: 'The client id of the native app you registered with your provider.', defaultClientId: null },
+  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false, tenant: false, clientIdLabel: 'App key', clientIdHint: 'The app key of your app in the Dropbox App Console.', defaultClientId: null },
+  box: { choice: 'box', clientSecret: 'required', issuer: false, tenant: false, clientIdLabel: 'Client id', clientIdHint: 'The client id of your Custom App in the Box Developer Console.', defaultClientId: null },
+  google: {
+    choice: 'google',
+    clientSecret: 'required',
+    issuer: false,
+    tenant: false,
+    clientIdLabel: 'Client id',
+    clientIdHint: 'The client ID of your Desktop app client in the Google Cloud console.',
+    defaultClientId: null,
+  },
+  onedrive: {
+    choice: 'onedrive',
+    clientSecret: 'none',
+    issuer: false,
+    tenant: true,
+    clientIdLabel: 'Application (client) id',
+    clientIdHint: 'The Application (client) ID of your app registration in the Microsoft Entra admin center.',
+    defaultClientId: null,
+  },
+  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, tenant: false, clientIdLabel: 'Client id', clientIdHint: 'The client id of the native app you registered with your provider.', defaultClientId: null },
   sandbox: {
     choice: 'sandbox',
     // The form offers the sandbox's public client, which needs no secret.
     clientSecret: 'none',
     issuer: false,
+    tenant: false,
     clientIdLabel: 'Client id',
     clientIdHint: `The sandbox knows ${SANDBOX_CLIENT_ID}; start it with npm run sandbox.`,
     defaultClientId: SANDBOX_CLIENT_ID,
   },
 };
 
+const OFFERED = ['dropbox', 'box', 'google', 'onedrive', 'oidc'] as const;
+
 /** The providers offered, in the order shown; the sandbox first when it is offered (run from source). */
 export function providerOptions(sandbox: boolean): ProviderOption[] {
-  return (sandbox ? (['sandbox', 'dropbox', 'box', 'oidc'] as const) : (['dropbox', 'box', 'oidc'] as const)).map((choice) => OPTIONS[choice]);
+  return (sandbox ? (['sandbox', ...OFFERED] as const) : OFFERED).map((choice) => OPTIONS[choice]);
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** The Microsoft tenant of a OneDrive link: `common` (the default), `consumers`, `organizations`, a tenant id or a tenant's domain. */
+export function checkTenant(tenant: string | undefined): string {
+  const value = tenant ?? 'common';
+  if (['common', 'consumers', 'organizations'].includes(value) || GUID.test(value) || DOMAIN.test(value)) return value;
+  throw new TenantError(value);
+}
+
+/** A tenant that is none of those; each face words it for its own control. */
+export class TenantError extends UsageError {
+  constructor(readonly given: string) {
+    const what = 'must be common, consumers, organizations, a tenant id (a GUID) or a tenant\'s domain (contoso.onmicrosoft.com)';
+    super(`The tenant ${what}, not "${given.slice(0, 60)}".`, { cliMessage: `--tenant ${what}, not "${given.slice(0, 60)}".` });
+  }
 }
 
 /** True for a provider a person can pick for a browser link. */
@@ -40,9 +79,14 @@ export function providerOption(choice: ProviderChoice): ProviderOption {
   return OPTIONS[choice];
 }
 
-/** True when linking with these settings needs the client's secret (Box always, confidential clients). */
+/** True when linking with these settings needs the client's secret (Box and Google's desktop clients always, confidential clients). */
 export function needsClientSecret(settings: Pick<ProfileSettings, 'provider' | 'confidential'> | null | undefined): boolean {
-  return settings?.provider === 'box' || settings?.provider === 'box-jwt' || settings?.confidential === true;
+  return settings?.provider === 'box' || settings?.provider === 'box-jwt' || settings?.provider === 'google' || settings?.confidential === true;
+}
+
+/** False where unlink cannot revoke at the provider and only deletes here (OneDrive: Microsoft has no revocation for clients). */
+export function unlinkRevokes(settings: Pick<ProfileSettings, 'provider'> | null | undefined): boolean {
+  return settings?.provider !== 'onedrive' && settings?.provider !== 'box-developer-token';
 }
 
 /** How a profile's provider is named to people: a sandbox profile is an OIDC one underneath. */
@@ -88,6 +132,8 @@ export interface LinkChoice {
   redirect?: RedirectMode | undefined;
   port?: number | undefined;
   endpoints?: EndpointOverrides | undefined;
+  /** OneDrive: the Microsoft tenant. */
+  tenant?: string | undefined;
 }
 
 /**
@@ -102,15 +148,19 @@ export function settingsFor(choice: LinkChoice, sandbox: { issuer: string; clien
   if (!clientId) throw new LinkRequestError('clientId', choice.provider);
   const issuer = choice.issuer || (isSandbox ? sandbox!.issuer : undefined);
   if (provider === 'oidc' && !issuer && !(choice.endpoints?.authorize && choice.endpoints.token)) throw new LinkRequestError('issuer', choice.provider);
+  if (choice.tenant !== undefined && provider !== 'onedrive') throw new UsageError(`A tenant is a Microsoft setting: it goes with OneDrive, not ${choice.provider}.`);
+  // The sandbox's emulation of Google or Microsoft, for its client id, where the sandbox is offered.
+  const emulation = sandbox && (provider === 'google' || provider === 'onedrive') && SANDBOX_EMULATIONS[provider].clientId === clientId ? SANDBOX_EMULATIONS[provider].at(sandbox.issuer) : null;
   return {
     provider,
     clientId,
-    issuer,
+    issuer: issuer ?? emulation?.issuer,
     scopes: choice.scopes,
     redirect: choice.redirect,
     port: choice.port,
-    endpoints: choice.endpoints,
-    confidential: provider === 'box' || (provider === 'oidc' && choice.secretGiven) || undefined,
+    endpoints: emulation && !choice.endpoints?.api ? { ...choice.endpoints, api: emulation.api } : choice.endpoints,
+    confidential: provider === 'box' || provider === 'google' || (provider === 'oidc' && choice.secretGiven) || undefined,
     sandbox: isSandbox || undefined,
+    ...(provider === 'onedrive' ? { tenant: checkTenant(choice.tenant) } : {}),
   };
 }

@@ -9,12 +9,14 @@
 /**
  * `box-jwt`: Box server auth (a JWT app acting for its enterprise or an app user).
  * `box-developer-token`: a Box developer token pasted by the user.
+ * `google`: Google Drive (Google's OpenID Connect, a desktop client). `onedrive`: OneDrive (the
+ * Microsoft identity platform v2 and Microsoft Graph).
  */
-export type ProviderKind = 'dropbox' | 'box' | 'oidc' | 'box-jwt' | 'box-developer-token';
-export const PROVIDER_KINDS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token'];
+export type ProviderKind = 'dropbox' | 'box' | 'oidc' | 'box-jwt' | 'box-developer-token' | 'google' | 'onedrive';
+export const PROVIDER_KINDS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token', 'google', 'onedrive'];
 
 /** The providers a person picks for a browser link; `sandbox` is an OIDC provider on this machine. */
-export const PROVIDER_CHOICES = ['dropbox', 'box', 'oidc', 'sandbox'] as const;
+export const PROVIDER_CHOICES = ['dropbox', 'box', 'google', 'onedrive', 'oidc', 'sandbox'] as const;
 export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
 
 /** What a provider's link form asks for (main/link-request.ts says it; the window renders it). */
@@ -24,6 +26,8 @@ export interface ProviderOption {
   clientSecret: 'required' | 'optional' | 'none';
   /** The person gives the issuer URL to discover. */
   issuer: boolean;
+  /** The person may choose a Microsoft tenant (OneDrive: common, consumers, organizations or an id). */
+  tenant: boolean;
   /** What the provider calls the client id ("App key" at Dropbox). */
   clientIdLabel: string;
   /** Where the person finds it. */
@@ -103,7 +107,10 @@ export interface EndpointOverrides {
   token?: string | undefined;
   revoke?: string | undefined;
   userinfo?: string | undefined;
-  /** Dropbox: base of the `2/...` endpoints; Box: base of the `2.0/...` endpoints. */
+  /**
+   * Dropbox: base of the `2/...` endpoints; Box: base of the `2.0/...` endpoints; Google: base of
+   * `drive/v3/...`; OneDrive: base of Microsoft Graph's `v1.0/...`.
+   */
   api?: string | undefined;
 }
 
@@ -139,8 +146,13 @@ export interface BoxJwtProfile {
 export interface ProfileSettings {
   provider: ProviderKind;
   clientId: string;
-  /** OIDC: the issuer URL to discover. */
+  /**
+   * OIDC: the issuer URL to discover. Google: where its discovery document is (default
+   * https://accounts.google.com). OneDrive: the authority's root (default https://login.microsoftonline.com).
+   */
   issuer?: string | undefined;
+  /** OneDrive: the Microsoft tenant, `common` (default), `consumers`, `organizations` or a tenant id or domain. */
+  tenant?: string | undefined;
   /** Requested scopes; empty or missing means the provider's default. */
   scopes?: string[] | undefined;
   redirect?: RedirectMode | undefined;
@@ -162,6 +174,20 @@ export interface AccountInfo {
   id: string;
   name: string | null;
   email: string | null;
+  /**
+   * The storage the grant reaches, where the provider's API says it apart from the account:
+   * Google Drive's user (`about`), OneDrive's drive (Graph `/me/drive`). Absent for the others.
+   */
+  drive?: DriveInfo | null | undefined;
+}
+
+/** Who or what the cloud drive is, as its API names it. */
+export interface DriveInfo {
+  id: string;
+  /** OneDrive's `driveType` (`personal`, `business`, `documentLibrary`); Google: `drive`. */
+  type: string | null;
+  /** The drive's owner as the API names them. */
+  owner: string | null;
 }
 
 /** One profile's entry in the config file (and its copy in a shared store). Nothing secret. */

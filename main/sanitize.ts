@@ -46,10 +46,14 @@ export function oauthErrorText(err: { error: string; cause?: unknown }): string 
 }
 
 /** An account as a provider described it, every field clean; null when no usable id is left. */
-export function cleanAccount<A extends { id: string; name: string | null; email: string | null }>(account: A): A | null {
+export function cleanAccount<A extends { id: string; name: string | null; email: string | null; drive?: { id: string; type: string | null; owner: string | null } | null | undefined }>(
+  account: A,
+): A | null {
   const id = providerText(account.id, 255);
   if (!id) return null;
-  return { ...account, id, name: providerText(account.name), email: providerText(account.email) };
+  const driveId = account.drive ? providerText(account.drive.id, 255) : null;
+  const drive = account.drive && driveId ? { id: driveId, type: providerText(account.drive.type, 40), owner: providerText(account.drive.owner) } : undefined;
+  return { ...account, id, name: providerText(account.name), email: providerText(account.email), ...(account.drive !== undefined ? { drive: drive ?? null } : {}) };
 }
 
 /** Our own message with any control character a value brought in removed (line feeds stay: usage text has lines). */

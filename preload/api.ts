@@ -53,11 +53,14 @@ export interface ProfileView {
   provider: string;
   linked: boolean;
   needsRelink: boolean;
-  account: { id: string; name: string | null; email: string | null } | null;
+  /** `drive`: Google Drive's user or OneDrive's drive, as their APIs name it. */
+  account: { id: string; name: string | null; email: string | null; drive?: { id: string; type: string | null; owner: string | null } | null } | null;
   token: { kind: TokenKind; expiresAt: string | null } | null;
   store: StoreView | null;
-  /** Linking this profile again asks for its client secret (Box, confidential OpenID clients). */
+  /** Linking this profile again asks for its client secret (Box, Google, confidential OpenID clients). */
   needsClientSecret: boolean;
+  /** False where unlink can only delete here (OneDrive: Microsoft offers apps no revocation). */
+  unlinkRevokes: boolean;
   /** The link in progress, if any: it survives closing and reopening the window. */
   pending: PendingLinkView | null;
   /** The latest problem: the store could not be read (KEYRING_ACCESS), or the browser's redirect failed. */
@@ -96,6 +99,8 @@ export interface LinkRequest {
   clientId?: string | undefined;
   /** OpenID Connect: the issuer to discover. */
   issuer?: string | undefined;
+  /** OneDrive: the Microsoft tenant (common, consumers, organizations, or a tenant id or domain). */
+  tenant?: string | undefined;
   /** Box and confidential clients; travels only towards main and is never echoed. */
   clientSecret?: string | undefined;
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../main/accounts.js';
-import type { ProfileSettings } from '../main/auth/providers.js';
+import type { ProfileSettings } from '../main/auth/providers/index.js';
 import { CredentialStoreError } from '../main/errors.js';
 import { PlaintextCredentialStore } from '../main/store/plaintext.js';
 import { SANDBOX_CLIENTS } from './sandbox/provider.js';

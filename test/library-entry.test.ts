@@ -55,6 +55,10 @@ describe("the library entry, 'authtray'", () => {
         'ErrorCodes',
         'parseBoxAppSettings',
         'BOX_DOWNSCOPE_SCOPES',
+        'googleScopes',
+        'onedriveScopes',
+        'checkTenant',
+        'MICROSOFT_REMOVE_ACCESS',
       ]),
     );
     const loaded = [...esm, ...cjs];

@@ -55,7 +55,7 @@ export interface AccountsContext {
 }
 
 export const flow = () => import('../auth/flow.js');
-export const providers = () => import('../auth/providers.js');
+export const providers = () => import('../auth/providers/index.js');
 export const loopback = () => import('../auth/loopback.js');
 export const sessions = () => import('../auth/session.js');
 export const boxJwt = () => import('../auth/box-jwt.js');

@@ -89,6 +89,7 @@ export class Linking {
     if (chosen.fallbackWarning) warn(chosen.fallbackWarning, chosen.fallbackCliWarning);
     this.cancel(profile);
     let mode = options.redirect ?? settings.redirect ?? provider.defaultRedirect;
+    if (mode === 'paste' && provider.pasteRefused) throw provider.pasteRefused();
     let listener: LoopbackListener<ProfileStatus> | null = null;
     if (mode === 'loopback') {
       if (provider.loopbackPort === null) {

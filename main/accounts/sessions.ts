@@ -156,7 +156,8 @@ export class Sessions {
         accessToken = await (await this.session(profile)).accessToken();
       }
       const outcome = await provider.revoke({ accessToken, refreshToken: record.refreshToken, clientSecret: record.clientSecret }, deps);
-      return outcome === 'no-endpoint' ? { revocation: outcome, warning: `${NO_REVOCATION_ENDPOINT}; ${DELETED}` } : { revocation: outcome, warning: null };
+      if (outcome !== 'no-endpoint') return { revocation: outcome, warning: null };
+      return { revocation: outcome, warning: provider.removeAccess ?? `${NO_REVOCATION_ENDPOINT}; ${DELETED}` };
     } catch (err) {
       if (err instanceof ProviderAnswerError && err.status !== null) {
         return { revocation: 'refused', warning: `The provider refused to revoke the grant (HTTP ${err.status}${err.oauthError ? `, ${err.oauthError}` : ''}); ${DELETED}` };

@@ -44,6 +44,7 @@ const SCHEMAS: { [C in Channel]: z.ZodType<Channels[C]['request']> } = {
     provider: z.enum(PROVIDER_CHOICES).optional(),
     clientId: text(256).optional(),
     issuer: text(2048).optional(),
+    tenant: text(256).optional(),
     clientSecret: text(1024).optional(),
   }),
   'link:finish': z.strictObject({ profile, input: text(MAX_INPUT_LENGTH * 2) }),

@@ -10,7 +10,7 @@ import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
 import type { LinkWatch } from '../health/watch.js';
-import { entryProviderName, LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
+import { entryProviderName, LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor, unlinkRevokes } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
@@ -88,6 +88,7 @@ export class AppService {
       profile,
       provider: config ? entryProviderName(config) : (pending?.provider ?? 'none'),
       needsClientSecret: needsClientSecret(settings),
+      unlinkRevokes: unlinkRevokes(settings),
       pending: pending && pendingView(pending),
       error: this.#errors.get(profile) ?? null,
     };
@@ -99,7 +100,7 @@ export class AppService {
         health,
         linked: status.linked,
         needsRelink: status.needsRelink,
-        account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email },
+        account: status.account && { id: status.account.id, name: status.account.name, email: status.account.email, ...(status.account.drive ? { drive: status.account.drive } : {}) },
         token: status.token && { kind: status.token.kind, expiresAt: status.token.expiresAt },
         store: status.store && { backend: status.store.backend, location: status.store.location, secure: status.store.secure },
       };
@@ -128,7 +129,11 @@ export class AppService {
     const choice = { provider: request.provider, clientId: request.clientId?.trim() || undefined, secretGiven: Boolean(request.clientSecret) };
     try {
       // The form asks for an issuer only where the provider takes one.
-      return settingsFor({ ...choice, issuer: providerOption(request.provider).issuer ? request.issuer?.trim() : undefined }, this.#options.sandbox);
+      const option = providerOption(request.provider);
+      return settingsFor(
+        { ...choice, issuer: option.issuer ? request.issuer?.trim() : undefined, tenant: option.tenant ? request.tenant?.trim() || undefined : undefined },
+        this.#options.sandbox,
+      );
     } catch (err) {
       // The window names its own fields.
       if (err instanceof LinkRequestError && err.missing === 'clientId') throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');

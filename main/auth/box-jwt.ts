@@ -18,7 +18,7 @@ import { oauthErrorText } from '../sanitize.js';
 import { JWT_ALGORITHMS, type AccountInfo, type BoxJwtSubject, type CredentialRecord, type EndpointOverrides, type JwtAlgorithm, type JwtKeyMaterial, type ProfileSettings } from '../model.js';
 import { requestOptions, type AuthDeps } from './http.js';
 import { recordFromGrant, tokenEndpointCall } from './tokens.js';
-import { resolveProvider, type Provider } from './providers.js';
+import { resolveProvider, type Provider } from './providers/index.js';
 
 /** RFC 7523 §2.1. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -6,7 +6,7 @@
 import { AuthtrayError, InvalidTokenError } from '../errors.js';
 import type { AccountInfo, CredentialRecord, EndpointOverrides, ProfileSettings } from '../model.js';
 import type { AuthDeps } from './http.js';
-import { resolveProvider } from './providers.js';
+import { resolveProvider } from './providers/index.js';
 import { credentialRecord } from './tokens.js';
 
 /** What Box's SDK asks with (`ENTER_TOKEN_PROMPT`). */

@@ -18,7 +18,7 @@ import { oauthErrorText } from '../sanitize.js';
 import { requestOptions, type AuthDeps } from './http.js';
 import { tokenEndpointCall } from './tokens.js';
 import { PENDING_TTL_MS, type PendingAuthorization } from '../store/pending.js';
-import type { Provider, RedirectMode } from './providers.js';
+import type { Provider, RedirectMode } from './providers/index.js';
 
 /** Longest input accepted from a paste or a redirect (codes are short; URLs carry a few parameters). */
 export const MAX_INPUT_LENGTH = 4096;

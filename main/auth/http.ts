@@ -90,11 +90,11 @@ export function refusalDetail(err: unknown): string {
 }
 
 /** The claim an ID token failed on (iss, aud, nonce, ...), when that is what went wrong. */
-function failedIdTokenClaim(err: unknown): { claim: string; expected: unknown; got: unknown } | null {
+function failedIdTokenClaim(err: unknown): { claim: string; expected: unknown; got: unknown; tid?: unknown } | null {
   if (!(err instanceof oauth.OperationProcessingError) || err.code !== oauth.JWT_CLAIM_COMPARISON) return null;
   const cause = err.cause as { claim?: string; expected?: unknown; claims?: Record<string, unknown> } | undefined;
   if (!cause?.claim) return null;
-  return { claim: cause.claim, expected: cause.expected, got: cause.claims?.[cause.claim] };
+  return { claim: cause.claim, expected: cause.expected, got: cause.claims?.[cause.claim], tid: cause.claims?.tid };
 }
 
 /**
@@ -128,9 +128,19 @@ export function providerFailure(what: string, url: string | URL, err: unknown, n
 
 const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'nothing');
 
-function idTokenMismatch(c: { claim: string; expected: unknown; got: unknown }, err: unknown): AuthtrayError {
+function idTokenMismatch(c: { claim: string; expected: unknown; got: unknown; tid?: unknown }, err: unknown): AuthtrayError {
   switch (c.claim) {
     case 'iss':
+      // A Microsoft multi-tenant issuer: the expected one was the template with the token's own tid.
+      if (typeof c.expected === 'string' && (c.expected.includes('/undefined/') || (typeof c.tid === 'string' && c.expected.includes(`/${c.tid}/`)))) {
+        return new ProviderAnswerError(
+          `The ID token names tenant ${show(c.tid ?? 'none')} but says its issuer is ${show(c.got)}, not ${show(c.expected)}: its tenant and issuer do not match, so authtray refused it. Link again; if it repeats, check the tenant.`,
+          {
+            cause: err,
+            cliMessage: `The ID token names tenant ${show(c.tid ?? 'none')} but says its issuer is ${show(c.got)}, not ${show(c.expected)}: its tenant and issuer do not match, so authtray refused it. Link again; if it repeats, check --tenant.`,
+          },
+        );
+      }
       return new ProviderAnswerError(`The ID token says its issuer is ${show(c.got)}, not ${show(c.expected)}; link with the issuer ${show(c.got)} if that is the server you mean.`, {
         cause: err,
         cliMessage: `The ID token says its issuer is ${show(c.got)}, not ${show(c.expected)}; link with --issuer ${show(c.got)} if that is the server you mean.`,

@@ -13,7 +13,7 @@ import { MemoryCredentialStore } from '../store/memory.js';
 import type { CredentialRecord, CredentialStore, RefreshLock, StoreInfo } from '../store/types.js';
 import { defaultAuthDeps, type AuthDeps } from './deps.js';
 import { assertSafeEndpoint, connectionFailed } from './http.js';
-import { resolveProvider, type ProfileSettings, type Provider } from './providers.js';
+import { resolveProvider, type ProfileSettings, type Provider } from './providers/index.js';
 import { OAuthSession } from './session.js';
 import { credentialRecord, expiresAtOf, tokenKindOf } from './tokens.js';
 

@@ -9,7 +9,7 @@ import type { CredentialRecord, CredentialStore, RefreshLock } from '../store/ty
 export type { RefreshLock } from '../store/types.js';
 import { providerFailure, refusalDetail, requestOptions, type AuthDeps } from './http.js';
 import { DEFAULT_REFRESH_MARGIN_MS, freshUntil, isFresh, mergeRefreshed, tokenEndpointCall } from './tokens.js';
-import type { Provider } from './providers.js';
+import type { Provider } from './providers/index.js';
 import type { DownscopedToken, DownscopeOptions } from './token-exchange.js';
 
 /** Refresh when less than this is left, so a token handed out still works for a while. */

@@ -8,7 +8,7 @@ import { InvalidTokenError, UsageError } from '../errors.js';
 import { oauthErrorText } from '../sanitize.js';
 import { requestOptions, type AuthDeps } from './http.js';
 import { expiresAtOf, grantedScopes, tokenEndpointCall } from './tokens.js';
-import type { Provider } from './providers.js';
+import type { Provider } from './providers/index.js';
 
 /** RFC 8693 §2.1. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';

@@ -5,7 +5,7 @@
  */
 import type { Accounts, ProfileStatus } from '../accounts.js';
 import { UsageError } from '../errors.js';
-import type { EndpointOverrides, ProfileSettings } from '../auth/providers.js';
+import type { EndpointOverrides, ProfileSettings } from '../auth/providers/index.js';
 import type { CliIO } from './io.js';
 
 export type ServerProvider = 'box-jwt' | 'box-developer-token';

@@ -23,6 +23,7 @@ export function describe(s: ProfileStatus): string {
   if (!s.linked && !s.account) return `Profile "${s.profile}": not linked.`;
   const lines = [`Profile "${s.profile}": ${s.needsRelink ? 'needs relink' : s.linked ? 'linked' : 'credentials missing: link again'} (${s.provider})`];
   if (s.account) lines.push(`  Account: ${s.account.name ?? s.account.id}${s.account.email ? ` <${s.account.email}>` : ''} (id ${s.account.id})`);
+  if (s.account?.drive) lines.push(`  Drive:   ${s.account.drive.type ?? 'drive'} ${s.account.drive.id}${s.account.drive.owner ? ` of ${s.account.drive.owner}` : ''}`);
   if (s.token) lines.push(`  Token:   ${TOKEN_WORDS[s.token.kind]}${s.token.expiresAt ? `; the access token ${Date.parse(s.token.expiresAt) > Date.now() ? 'expires' : 'expired'} at ${localTime(new Date(s.token.expiresAt))}` : ''}`);
   if (s.store) lines.push(`  Store:   ${s.store.backend} at ${s.store.location}${s.store.secure ? '' : ' (not encrypted: anyone who can read your files can read it)'}`);
   return lines.join('\n');

@@ -7,7 +7,7 @@ import type { Accounts } from '../accounts.js';
 import { AuthtrayError, ConnectionFailedError, UsageError } from '../errors.js';
 import type { ProfileSettings, RedirectMode } from '../model.js';
 import { assertWritableDir } from '../store/writable.js';
-import { isProviderChoice, LinkRequestError, PROVIDER_CHOICES, needsClientSecret, settingsFor } from '../link-request.js';
+import { checkTenant, isProviderChoice, LinkRequestError, PROVIDER_CHOICES, needsClientSecret, settingsFor, TenantError } from '../link-request.js';
 import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
 import { linkedLine } from './describe.js';
 import type { CliIO } from './io.js';
@@ -30,6 +30,12 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
   const redirect = flags.redirect as RedirectMode | undefined;
   if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new CommandLineError('--redirect must be paste or loopback.', 'link');
+  try {
+    if (flags.tenant !== undefined) checkTenant(flags.tenant);
+  } catch (err) {
+    if (err instanceof TenantError) throw new CommandLineError(err.cliMessage!, 'link');
+    throw err;
+  }
   const endpoints = {
     authorize: flags['authorize-url'],
     token: flags['token-url'],
@@ -40,11 +46,12 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
   const endpointsGiven = Object.values(endpoints).some((v) => v !== undefined);
   if (!flags.provider) {
     if (!saved) throw new CommandLineError(`Profile "${flags.profile}" is new: say which provider with --provider ${PROVIDER_CHOICES.join('|')}.`, 'link');
-    const changed = endpointsGiven || flags.issuer !== undefined;
+    const changed = endpointsGiven || flags.issuer !== undefined || flags.tenant !== undefined;
     return {
       ...saved,
       ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
       ...(flags.issuer ? { issuer: flags.issuer } : {}),
+      ...(flags.tenant ? { tenant: flags.tenant } : {}),
       ...(flags.scope ? { scopes: flags.scope } : {}),
       ...(redirect ? { redirect } : {}),
       ...(flags.port ? { port: parsePort(flags.port) } : {}),
@@ -60,6 +67,7 @@ async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.Pr
         provider: choice,
         clientId: flags['client-id'],
         issuer: flags.issuer,
+        tenant: flags.tenant,
         secretGiven: Boolean(env.AUTHTRAY_CLIENT_SECRET),
         scopes: flags.scope,
         redirect,

@@ -10,6 +10,7 @@ export const OPTIONS = {
     provider: { type: 'string' },
     'client-id': { type: 'string' },
     issuer: { type: 'string' },
+    tenant: { type: 'string' },
     scope: { type: 'string', multiple: true },
     redirect: { type: 'string' },
     port: { type: 'string' },

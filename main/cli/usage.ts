@@ -12,7 +12,8 @@ export const COMMANDS = {
   link: {
     what: 'Links an account: prints the address to approve in a browser, then waits for the answer (the browser coming back, or a code or address pasted here).',
     usage: [
-      'authtray link     [--profile NAME] --provider dropbox|box|oidc|sandbox [--client-id ID] [--issuer URL]',
+      'authtray link     [--profile NAME] --provider dropbox|box|google|onedrive|oidc|sandbox [--client-id ID] [--issuer URL]',
+      '                  [--tenant common|consumers|organizations|ID]',
       '                  [--scope SCOPE]... [--redirect paste|loopback] [--port N] [--no-browser]',
       '                  [--authorize-url URL] [--token-url URL] [--revoke-url URL] [--userinfo-url URL] [--api-url URL]',
       'authtray link     [--profile NAME] --provider box-jwt --settings FILE [--user ID] [--algorithm RS256|RS384|RS512] [--api-url URL]',
@@ -50,7 +51,7 @@ Every command but store migrate takes --store auto|keyring|plaintext|redis://…
 AUTHTRAY_STORE, else auto): where a new link keeps its credentials. A linked profile stays in the store
 it was linked with until unlink. With a shared store, a host with no local profile finds it there.`;
 
-const ENVIRONMENT = `A client secret (Box, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt;
+const ENVIRONMENT = `A client secret (Box, Google, confidential OIDC clients) comes from AUTHTRAY_CLIENT_SECRET or a hidden prompt;
 the passphrase of a Box JWT app's key from its settings file, AUTHTRAY_KEY_PASSPHRASE or a hidden prompt.
 AUTHTRAY_HOME sets where config and credentials live.
 Exit codes: 0 ok, 1 rejected / not linked / cancelled, 2 provider unreachable, 3 credential store or

@@ -1,7 +1,7 @@
 /**
  * The keep-alive plan, pure: when a profile's refresh token must be used again so that it does not
  * lapse unused (Box 60 days, Microsoft 90, Google 7 for apps in testing: `IDLE_REFRESH_LIFETIMES`
- * in auth/providers.ts). One due time per profile, computed from the record's last issue time and
+ * in auth/providers/lifetimes.ts). One due time per profile, computed from the record's last issue time and
  * the provider's rule; the watcher (watch.ts) sets one timer per profile from it.
  */
 import type { CredentialRecord } from '../model.js';

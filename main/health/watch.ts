@@ -8,7 +8,7 @@
  * meanwhile is not renewed again.
  */
 import type { Accounts } from '../accounts.js';
-import { idleRefreshLifetime } from '../auth/providers.js';
+import { idleRefreshLifetime } from '../auth/providers/index.js';
 import { AuthtrayError, ErrorCodes } from '../errors.js';
 import { isFresh } from '../auth/tokens.js';
 import type { CredentialRecord, ProfileConfig, ProfileSettings } from '../model.js';

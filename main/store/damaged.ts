@@ -23,6 +23,10 @@ export function revokeByHand(settings: Partial<ProfileSettings> | undefined): st
       return 'in your Box account settings, under Apps';
     case 'box-jwt':
       return 'in the Box Admin Console, under Apps';
+    case 'google':
+      return 'at https://myaccount.google.com/connections';
+    case 'onedrive':
+      return 'at https://account.microsoft.com under Privacy, Apps and services (a personal Microsoft account), or through your organization\'s administrator (a work or school account)';
     default:
       return settings?.issuer ? `in your account settings at ${settings.issuer}` : 'in your account settings at the provider';
   }

@@ -6,6 +6,8 @@ const PROVIDERS: Record<string, string> = {
   box: 'Box',
   'box-jwt': 'Box (server auth)',
   'box-developer-token': 'Box (developer token)',
+  google: 'Google Drive',
+  onedrive: 'OneDrive',
   oidc: 'OpenID Connect',
   sandbox: 'Sandbox (local test provider)',
   none: 'Not chosen',

@@ -114,7 +114,7 @@ describe('payload parsing (SECURITY #5)', () => {
     ['app:info', { retry: 'yes' }],
     ['profiles:list', 'all'],
     ['link:start', undefined],
-    ['link:start', { profile: 'default', provider: 'google' }],
+    ['link:start', { profile: 'default', provider: 'icloud' }],
     ['link:start', { profile: '../../etc/passwd', provider: 'sandbox' }],
     ['link:start', { profile: 'default', provider: 'sandbox', redirect: 'javascript:alert(1)' }],
     ['link:start', { profile: 'default', clientId: 42 }],
@@ -269,7 +269,13 @@ describe('linking through IPC', () => {
     const service = new AppService({ accounts, sandbox: null, allowLoopbackHttp: false, openExternal: async () => {}, copyText: () => {} });
     const info = await service.info();
     expect(info).toEqual({ sandbox: null, providers: providerOptions(false), newLinkStore: { backend: 'plaintext', location: `${fx.home}/credentials`, secure: false } });
-    expect(info.providers.map((p) => [p.choice, p.clientSecret, p.issuer])).toEqual([['dropbox', 'none', false], ['box', 'required', false], ['oidc', 'optional', true]]);
+    expect(info.providers.map((p) => [p.choice, p.clientSecret, p.issuer])).toEqual([
+      ['dropbox', 'none', false],
+      ['box', 'required', false],
+      ['google', 'required', false],
+      ['onedrive', 'none', false],
+      ['oidc', 'optional', true],
+    ]);
     await expect(service.startLink({ profile: 'default', provider: 'sandbox' })).rejects.toMatchObject({ code: 'USAGE' });
   });
 

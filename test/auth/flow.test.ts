@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAuthorization, checkAuthorizationResponse, MAX_INPUT_LENGTH, parseAuthorizationInput } from '../../main/auth/flow.js';
 import { defaultAuthDeps } from '../../main/auth/deps.js';
 import type { PendingAuthorization } from '../../main/store/pending.js';
-import { resolveProvider, type Provider } from '../../main/auth/providers.js';
+import { resolveProvider, type Provider } from '../../main/auth/providers/index.js';
 import { AuthtrayError, BadRequestError, CsrfError } from '../../main/errors.js';
 
 const ISSUER = 'https://as.example';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts, type AccountsOptions } from '../../main/accounts.js';
 import { cooperativeSession, InProcessRefreshLock, remoteSession, type TokenPair } from '../../main/auth/managed.js';
-import type { ProfileSettings } from '../../main/auth/providers.js';
+import type { ProfileSettings } from '../../main/auth/providers/index.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { CredentialRecord } from '../../main/store/types.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
-import type { ProfileSettings } from '../../main/auth/providers.js';
+import type { ProfileSettings } from '../../main/auth/providers/index.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { CredentialRecord } from '../../main/store/types.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';

@@ -1,7 +1,7 @@
 // Keep-alive planning with a fake clock: one timer per profile from the record's issue time and the
 // provider's rule, planned again after resume, none for providers without a rule.
 import { describe, expect, it } from 'vitest';
-import { idleRefreshLifetime } from '../../main/auth/providers.js';
+import { idleRefreshLifetime } from '../../main/auth/providers/index.js';
 import { ConnectionFailedError } from '../../main/errors.js';
 import { MAX_TIMER_MS, renewalDue, timerDelay } from '../../main/health/keepalive.js';
 import { LinkWatch, type Clock, type WatchedAccounts } from '../../main/health/watch.js';
@@ -79,6 +79,9 @@ describe('the rules', () => {
     expect(idleRefreshLifetime({ provider: 'box', clientId: 'c' })).toBe(60 * DAY);
     expect(idleRefreshLifetime({ provider: 'oidc', clientId: 'c', issuer: 'https://login.microsoftonline.com/common/v2.0' })).toBe(90 * DAY);
     expect(idleRefreshLifetime({ provider: 'oidc', clientId: 'c', issuer: 'https://accounts.google.com' })).toBe(7 * DAY);
+    // The google and onedrive profiles carry their rules whatever endpoint they are pointed at (the sandbox's emulations too).
+    expect(idleRefreshLifetime({ provider: 'onedrive', clientId: 'c', tenant: 'organizations' })).toBe(90 * DAY);
+    expect(idleRefreshLifetime({ provider: 'google', clientId: 'c', issuer: 'http://127.0.0.1:7480/google' })).toBe(7 * DAY);
     expect(idleRefreshLifetime({ provider: 'dropbox', clientId: 'c' })).toBeNull();
     expect(idleRefreshLifetime({ provider: 'oidc', clientId: 'c', issuer: 'https://id.example.com' })).toBeNull();
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
-import type { ProfileSettings } from '../../main/auth/providers.js';
+import type { ProfileSettings } from '../../main/auth/providers/index.js';
 import { LinkWatch, type HealthChange, type WatchEvent } from '../../main/health/watch.js';
 import { SANDBOX_CLIENTS, startSandbox, type Sandbox } from '../sandbox/provider.js';
 import { boxEndpoints } from '../support/box.js';

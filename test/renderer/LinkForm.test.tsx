@@ -27,13 +27,13 @@ function form(props: Partial<Parameters<typeof LinkForm>[0]> = {}) {
 }
 
 describe('LinkForm', () => {
-  it('offers Dropbox, Box and OpenID Connect; the sandbox only when run from source', () => {
+  it('offers Dropbox, Box, Google Drive, OneDrive and OpenID Connect; the sandbox only when run from source', () => {
     form();
     const options = screen.getAllByRole('option').map((o) => o.textContent);
-    expect(options).toEqual(['Dropbox', 'Box', 'OpenID Connect']);
+    expect(options).toEqual(['Dropbox', 'Box', 'Google Drive', 'OneDrive', 'OpenID Connect']);
     cleanup();
     form({ info: FROM_SOURCE });
-    expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual(['Sandbox (local test provider)', 'Dropbox', 'Box', 'OpenID Connect']);
+    expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual(['Sandbox (local test provider)', 'Dropbox', 'Box', 'Google Drive', 'OneDrive', 'OpenID Connect']);
   });
 
   it('renders the providers and what each asks for from the app info alone (main says the rules)', async () => {
@@ -64,6 +64,20 @@ describe('LinkForm', () => {
     await user.type(screen.getByLabelText('App key'), '  abc123  ');
     await user.click(screen.getByRole('button', { name: 'Link' }));
     expect(requests).toEqual([{ profile: 'default', provider: 'dropbox', clientId: 'abc123', issuer: undefined, clientSecret: undefined }]);
+  });
+
+  it('Google Drive: a required secret; OneDrive: no secret, a Tenant field whose value is sent', async () => {
+    const { requests, user } = form();
+    await user.selectOptions(screen.getByLabelText('Provider'), 'google');
+    expect((screen.getByLabelText('Client secret') as HTMLInputElement).required).toBe(true);
+    expect(screen.queryByLabelText('Tenant')).toBeNull();
+    await user.selectOptions(screen.getByLabelText('Provider'), 'onedrive');
+    expect(screen.queryByLabelText(/Client secret/)).toBeNull();
+    expect(screen.getByText('common (the default), consumers, organizations, or your tenant id or domain.')).toBeTruthy();
+    await user.type(screen.getByLabelText('Tenant'), ' organizations ');
+    await user.type(screen.getByLabelText('Application (client) id'), 'app-guid');
+    await user.click(screen.getByRole('button', { name: 'Link' }));
+    expect(requests).toEqual([{ profile: 'default', provider: 'onedrive', clientId: 'app-guid', tenant: 'organizations', issuer: undefined, clientSecret: undefined }]);
   });
 
   it('Box: client id and a required secret', async () => {

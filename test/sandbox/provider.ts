@@ -10,6 +10,8 @@
  * - Dev login pages accept any user name; `test/support/login.ts` drives them over HTTP.
  * - Revocation and introspection are on; a rotated refresh token used again revokes the grant.
  * - `stats` counts the requests it served, by path and by grant type, for the tests and benchmarks.
+ * - Google and Microsoft (clouds.ts): emulations written from their public documentation, not the
+ *   services, under `/google`, `/microsoft/<tenant>/v2.0` and `/graph`.
  * - Box server auth and downscoping (box.ts): a Box JWT app (`authtray-box-jwt`, its RSA key pair in
  *   the data directory), the JWT-bearer and token-exchange grants, and Box's token URL
  *   `/box/oauth2/token`; `boxJwt.settings(passphrase)` gives what the Box console would hand out.
@@ -21,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { FileAdapterStore } from './adapter.js';
+import { startClouds, type Clouds } from './clouds.js';
 import {
   BOX_DOWNSCOPE_SCOPES,
   BOX_JWT_APP,
@@ -102,6 +105,8 @@ export interface Sandbox {
   readonly boxJwt: { keys: BoxJwtKeys; settings(passphrase: string, privateKeyPem?: string): BoxConsoleSettings };
   /** A Box developer token for `login`: an access token of the Box app, made "in the console". */
   developerToken(login: string): Promise<string>;
+  /** The emulations of Google and Microsoft (clouds.ts). */
+  readonly clouds: Clouds;
   close(): Promise<void>;
 }
 
@@ -356,7 +361,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // Plain http on loopback: tell oidc-provider the connection is what it is.
   provider.proxy = false;
 
-  server.on('request', provider.callback());
+  const clouds = startClouds(issuer, store, keys, { accessTokenTtl: options.accessTokenTtl ?? 3600, quietly });
+  const root = provider.callback();
+  server.on('request', (req, res) => {
+    clouds.handle(req, res).then(
+      (handled) => {
+        if (!handled) void root(req, res);
+      },
+      (err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      },
+    );
+  });
 
   return {
     issuer,
@@ -385,6 +402,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (!response.ok) throw new Error(`introspection failed: HTTP ${response.status}`);
       return (await response.json()) as Introspection;
     },
+    clouds,
     boxJwt: { keys: boxKeys, settings: (passphrase, privateKeyPem) => boxConsoleSettings(boxKeys, passphrase, privateKeyPem) },
     async developerToken(login) {
       const client = (await provider.Client.find(SANDBOX_CLIENTS.box.clientId))!;

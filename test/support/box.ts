@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EndpointOverrides } from '../../main/auth/providers.js';
+import type { EndpointOverrides } from '../../main/auth/providers/index.js';
 import type { Sandbox } from '../sandbox/provider.js';
 
 /** Box's API on the sandbox; the token and revoke URLs follow it (`/box/oauth2/token`, `/box/oauth2/revoke`). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Accounts } from '../../main/accounts.js';
 import { AppService, type AppServiceOptions } from '../../main/app/service.js';
-import type { ProfileSettings } from '../../main/auth/providers.js';
+import type { ProfileSettings } from '../../main/auth/providers/index.js';
 import { AuthtrayError } from '../../main/errors.js';
 import { PlaintextCredentialStore } from '../../main/store/plaintext.js';
 import type { CredentialRecord } from '../../main/store/types.js';

@@ -4,7 +4,7 @@
  * `follow`, it then loads that redirect too, as the browser would (the loopback listener's page).
  */
 import type { Accounts, ProfileStatus } from '../../main/accounts.js';
-import type { ProfileSettings } from '../../main/auth/providers.js';
+import type { ProfileSettings } from '../../main/auth/providers/index.js';
 
 export interface ApproveOptions {
   /** The user name to log in with (the sandbox accepts any). */
@@ -31,8 +31,8 @@ export async function linkByPaste(accounts: Accounts, profile: string, settings:
   return accounts.finishLink(profile, redirectUrl);
 }
 
-/** The provider's own pages: authorization and interaction. Anything else is the way back. */
-const isProviderPage = (url: URL, origin: string) => url.origin === origin && /^\/(auth|interaction)(\/|$)/.test(url.pathname);
+/** The provider's own pages: authorization and interaction, wherever the provider is mounted. Anything else is the way back. */
+const isProviderPage = (url: URL, origin: string) => url.origin === origin && /\/(auth|interaction)(\/|$)/.test(url.pathname);
 
 export async function approve(authorizationUrl: string, options: ApproveOptions = {}): Promise<Approval> {
   const login = options.login ?? 'alice';

@@ -17,6 +17,7 @@ export const notLinked: ProfileView = {
   token: null,
   store: null,
   needsClientSecret: false,
+  unlinkRevokes: true,
   pending: null,
   error: null,
   health: null,

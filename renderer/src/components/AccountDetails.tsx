@@ -55,6 +55,15 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
         <dd className="mono">{account?.id ?? '—'}</dd>
         <dt>Provider</dt>
         <dd>{providerLabel(view.provider)}</dd>
+        {account?.drive && (
+          <>
+            <dt>Drive</dt>
+            <dd>
+              {account.drive.type ?? 'drive'} <span className="mono">{account.drive.id}</span>
+              {account.drive.owner ? ` of ${account.drive.owner}` : ''}
+            </dd>
+          </>
+        )}
         <dt>Stored in</dt>
         <dd>{store ? storeLabel(store) : '—'}</dd>
         <dt>Token</dt>
@@ -65,7 +74,9 @@ export function AccountDetails({ view, onUnlink, confirmRequested = 0 }: Account
       {confirming ? (
         <div className="confirm" role="group" aria-labelledby={`${id}-confirm`}>
           <p id={`${id}-confirm`}>
-            Unlink {accountTitle(view)}? authtray revokes its access at {providerShort(view.provider)} and deletes the credentials from this computer.
+            {view.unlinkRevokes
+              ? `Unlink ${accountTitle(view)}? authtray revokes its access at ${providerShort(view.provider)} and deletes the credentials from this computer.`
+              : `Unlink ${accountTitle(view)}? authtray deletes the credentials from this computer. ${providerShort(view.provider)} offers apps no way to revoke their access: authtray says where to remove it.`}
           </p>
           <div className="actions">
             <button type="button" className="danger" ref={confirmRef} onClick={() => void unlink()} disabled={busy}>

@@ -28,6 +28,7 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
   const [provider, setProvider] = useState<ProviderChoice>(initial?.provider && choices.includes(initial.provider) ? initial.provider : choices[0]!);
   const [clientId, setClientId] = useState(initial?.clientId ?? '');
   const [issuer, setIssuer] = useState(initial?.issuer ?? '');
+  const [tenant, setTenant] = useState(initial?.tenant ?? '');
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -60,6 +61,7 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
       provider,
       clientId: clientId.trim() || undefined,
       issuer: option.issuer ? issuer.trim() : undefined,
+      tenant: option.tenant && tenant.trim() ? tenant.trim() : undefined,
       clientSecret: option.clientSecret !== 'none' && secret ? secret : undefined,
     });
   }
@@ -96,6 +98,15 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
         <div className="field">
           <label htmlFor={`${id}-issuer`}>Issuer URL</label>
           <input id={`${id}-issuer`} type="url" value={issuer} onChange={(e) => setIssuer(e.target.value)} required placeholder="https://accounts.example.com" />
+        </div>
+      )}
+      {option.tenant && (
+        <div className="field">
+          <label htmlFor={`${id}-tenant`}>Tenant</label>
+          <input id={`${id}-tenant`} value={tenant} onChange={(e) => setTenant(e.target.value)} placeholder="common" autoComplete="off" spellCheck={false} aria-describedby={`${id}-tenant-hint`} />
+          <p className="hint" id={`${id}-tenant-hint`}>
+            common (the default), consumers, organizations, or your tenant id or domain.
+          </p>
         </div>
       )}
       <div className="field">
