@@ -5,13 +5,42 @@
  * then the process's executable (/proc/PID/exe). Elsewhere: unknown.
  */
 import { execFile } from 'node:child_process';
-import { readlink } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 
 export interface Peer {
   pid: number;
   /** The executable's absolute path, as the kernel has it. */
   exe: string;
+}
+
+/** Who asks the agent for a token, as the consent question shows it and decisions match it. */
+export interface Asker {
+  /** What decisions match: the executable's path (verified), else the name the client reported. */
+  program: string;
+  /** True when the OS said it (the socket's peer process); false: the client's own word. */
+  verified: boolean;
+  pid: number | null;
+  /** The executable of the process that started it (the script behind `authtray token`), when the OS says. */
+  parent: string | null;
+}
+
+/** The name shown, and matched, for a client the OS does not identify and that gave no name. */
+export const UNNAMED = 'a program that did not give its name';
+
+/** The peer of `connection` (Linux), else the client's own `reported` name, unverified. */
+export async function askerOf(connection: Socket, reported: string | undefined): Promise<Asker> {
+  const peer = await peerOf(connection);
+  if (peer) return { program: peer.exe, verified: true, pid: peer.pid, parent: await parentExe(peer.pid) };
+  return { program: reported ?? UNNAMED, verified: false, pid: null, parent: null };
+}
+
+/** /proc/PID/stat's fourth field is the parent pid (after the command in parentheses, which may hold spaces). */
+async function parentExe(pid: number): Promise<string | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (!Number.isInteger(ppid) || ppid <= 1) return null;
+  return readlink(`/proc/${ppid}/exe`).catch(() => null);
 }
 
 const INODE = /^socket:\[(\d+)\]$/;

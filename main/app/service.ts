@@ -11,7 +11,8 @@ import type { LinkWatch } from '../health/watch.js';
 import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
-import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
+import type { Consent } from '../agent/consent.js';
+import type { ApiError, AppInfo, AppSettingsView, ConsentAnswerRequest, ConsentRevokeRequest, ConsentView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
 import { isAllowedExternalUrl } from './security.js';
 
 export interface AppServiceOptions {
@@ -30,6 +31,8 @@ export interface AppServiceOptions {
   watch?: Pick<LinkWatch, 'healthOf' | 'onChange'> | undefined;
   /** The app's settings (electron-store); without them the defaults, unchangeable (tests of other things). */
   settings?: AppSettings | undefined;
+  /** The agent's consent questions and decisions (main/agent/consent.ts); absent: the app runs no agent that asks. */
+  consent?: Consent | undefined;
 }
 
 /** A message that never carries anything but our own words: unknown errors are not described. */
@@ -219,6 +222,24 @@ export class AppService {
   async updateSettings(update: SettingsUpdate): Promise<AppSettingsView> {
     if (!this.#options.settings) throw new BadStateError('Settings cannot be changed in this run of authtray.');
     return this.#options.settings.update(update);
+  }
+
+  /** The programs waiting for the person's answer, and those allowed for good. */
+  async consent(): Promise<ConsentView> {
+    return this.#options.consent?.view() ?? { questions: [], decisions: [] };
+  }
+
+  async answerConsent({ id, answer }: ConsentAnswerRequest): Promise<ConsentView> {
+    return this.#consent().answer(id, answer);
+  }
+
+  async revokeConsent(decision: ConsentRevokeRequest): Promise<ConsentView> {
+    return this.#consent().revoke(decision);
+  }
+
+  #consent(): Consent {
+    if (!this.#options.consent) throw new BadStateError('This run of authtray serves no agent that asks for consent: there is nothing to answer or revoke.');
+    return this.#options.consent;
   }
 
   /** Called with every profile after each change (coalesced); returns the unsubscribe function. */
