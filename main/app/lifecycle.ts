@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, PowerMonitor, Protocol, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
 import type { ProfileSettings } from '../model.js';
-import { accountLine, consentNotice, Notifier, type Notice } from '../health/notices.js';
+import { consentNotice, Notifier, type Notice } from '../health/notices.js';
 import { LinkWatch, type Clock } from '../health/watch.js';
 import { silentLog, type AppLog } from '../log/app-log.js';
 import { AppSettings, memorySettings } from '../settings/app-settings.js';
@@ -176,10 +176,7 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     ? new Consent({
         decisions: settings.consentDecisions,
         timeoutMs: options.consentTimeoutMs,
-        account: async (profile): Promise<string | null> => {
-          const view: ProfileView = await service.profile(profile);
-          return view.account ? accountLine(view) : null;
-        },
+        account: (profile): Promise<string | null> => service.accountLabel(profile),
       })
     : null;
   const service: AppService = new AppService({
@@ -204,7 +201,7 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     consent?.close();
     void agent?.close();
   });
-  consent?.onChange((view) => window.send('consent:changed', view));
+  service.onConsentChanged((view) => window.send('consent:changed', view));
   consent?.onAsked((question) => {
     log.info('consent-asked', { profile: question.profile, program: question.program, verified: question.verified });
     window.show();

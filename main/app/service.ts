@@ -7,6 +7,7 @@
 import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
+import { accountLine } from '../health/notices.js';
 import type { LinkWatch } from '../health/watch.js';
 import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
@@ -235,6 +236,17 @@ export class AppService {
 
   async revokeConsent(decision: ConsentRevokeRequest): Promise<ConsentView> {
     return this.#consent().revoke(decision);
+  }
+
+  /** Called after each change to the questions or decisions; returns the unsubscribe function. */
+  onConsentChanged(listener: (view: ConsentView) => void): () => void {
+    return this.#options.consent?.onChange(listener) ?? (() => {});
+  }
+
+  /** The account a consent question names ("Dropbox — alice@example.com"); null when the profile is not linked. */
+  async accountLabel(profile: string): Promise<string | null> {
+    const view = await this.profile(profile);
+    return view.account ? accountLine(view) : null;
   }
 
   #consent(): Consent {
