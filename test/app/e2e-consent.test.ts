@@ -18,7 +18,7 @@ import { AppSettings, settingsStoreOptions, type AppSettingsData } from '../../m
 import { agentEnv, credentials, linkProfile } from '../agent/support.js';
 import { startSandbox, type Sandbox } from '../sandbox/provider.js';
 import { startCli, type CliResult } from '../support/cli.js';
-import { sandboxAppService, waitFor } from '../support/fixtures.js';
+import { sandboxAppService } from '../support/fixtures.js';
 import { requireProgram } from '../support/system.js';
 import { openWindow, type AppWindow } from '../support/window.js';
 
