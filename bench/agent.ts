@@ -169,16 +169,29 @@ export async function oidcTokenReference(bench: AgentBench): Promise<void> {
     for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(socket)) return skip(`oidc-agent did not open its socket at ${socket} within 5 s`);
     const args = ['bench', `--issuer=${bench.sandbox.issuer}`, '-m', `--client-id=${client.clientId}`, `--client-secret=${client.clientSecret}`, '--rt-env', '--scope=openid offline_access'];
-    const made = spawnSync(gen, [...args, '--pw-env', '--confirm-default', '--prompt=none', '--no-url-call'], { env, encoding: 'utf8', timeout: 30_000 });
-    if (made.status !== 0) return skip(`oidc-gen could not make the account (exit ${made.status}): ${(made.stderr || made.stdout).trim().split('\n').at(-1)}`);
-    const first = spawnSync(token, ['bench'], { env, encoding: 'utf8', timeout: 10_000 });
-    if (first.status !== 0 || !first.stdout.trim()) return skip(`oidc-token gave no token (exit ${first.status}): ${first.stderr.trim()}`);
+    const made = await runAsync(gen, [...args, '--pw-env', '--confirm-default', '--prompt=none', '--no-url-call'], env, 30_000);
+    if (made.status !== 0) return skip(`oidc-gen could not make the account (exit ${made.status ?? 'none: timed out after 30 s'}): ${made.output.trim().split('\n').at(-1)}`);
+    // Its token is cached in oidc-agent from here on: the timed runs below ask the sandbox nothing.
+    const first = await runAsync(token, ['bench'], env, 10_000);
+    if (first.status !== 0 || !first.stdout.trim()) return skip(`oidc-token gave no token (exit ${first.status ?? 'none: timed out after 10 s'}): ${first.output.trim()}`);
     const t = bench.compare([token, 'bench'], [node, '-e', '0'], env);
     bench.add({ name: `oidc-token (oidc-agent ${oidcAgentVersion(agentExe)}) / node -e 0, for reference (${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`, value: `${t.ratio.toFixed(2)}×`, target: 'reference', ok: true });
   } finally {
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon.once('close', r));
   }
+}
+
+/** A program run without blocking this process, which also runs the sandbox that program may ask. */
+function runAsync(program: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stdout: string; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => ((stdout += d), (output += d)));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.on('close', (status) => resolve({ status, stdout, output }));
+  });
 }
 
 function oidcAgentVersion(exe: string): string {

@@ -154,7 +154,15 @@ export class Agent {
   async #consent(connection: Socket, profile: string, client: string | undefined, wait: (timeoutMs: number) => void): Promise<void> {
     if (this.#gate && !this.#allow) {
       if (!(await this.#config())[profile]) return;
-      return this.#gate.check(await askerOf(connection, client), profile, wait);
+      // A caller that hangs up (Ctrl-C) takes its question back.
+      const gone = new AbortController();
+      const hangUp = () => gone.abort();
+      connection.once('close', hangUp);
+      try {
+        return await this.#gate.check(await askerOf(connection, client), profile, wait, gone.signal);
+      } finally {
+        connection.off('close', hangUp);
+      }
     }
     if (!this.#allow) return;
     const peer = await peerOf(connection);

@@ -34,16 +34,21 @@ export interface ConsentOptions {
 
 /** What the agent asks of consent: resolves when the program may have the token, else a NotApprovedError. */
 export interface ConsentGate {
-  /** `waiting` is told how long the person has left to answer, when they are asked. */
-  check(asker: Asker, profile: string, waiting?: (timeoutMs: number) => void): Promise<void>;
+  /**
+   * `waiting` is told how long the person has left to answer, when they are asked; `gone` aborts
+   * when the caller went away (its question is withdrawn once nobody else waits on it).
+   */
+  check(asker: Asker, profile: string, waiting?: (timeoutMs: number) => void, gone?: AbortSignal): Promise<void>;
 }
 
 interface Pending {
   question: ConsentQuestionView;
-  settle: (answer: ConsentAnswer | 'timeout' | 'closed') => void;
-  done: Promise<ConsentAnswer | 'timeout' | 'closed'>;
+  settle: (answer: Outcome) => void;
+  done: Promise<Outcome>;
   timer: NodeJS.Timeout;
 }
+
+type Outcome = ConsentAnswer | 'timeout' | 'closed' | 'withdrawn';
 
 const key = (program: string, verified: boolean, profile: string) => JSON.stringify([program, verified, profile]);
 
@@ -67,7 +72,7 @@ export class Consent implements ConsentGate {
   }
 
   /** Resolves when `asker` may have `profile`'s token; a NotApprovedError says why not. */
-  async check(asker: Asker, profile: string, waiting?: (timeoutMs: number) => void): Promise<void> {
+  async check(asker: Asker, profile: string, waiting?: (timeoutMs: number) => void, gone?: AbortSignal): Promise<void> {
     if (this.#allowed(asker, profile)) return;
     if (this.#closed) throw new NotApprovedError(`The authtray app is stopping and did not ask whether ${askerText(asker)} may have a token for profile "${profile}". Run it again once authtray runs.`);
     const id = key(asker.program, asker.verified, profile);
@@ -79,13 +84,33 @@ export class Consent implements ConsentGate {
       pending = await this.#ask(id, asker, profile);
     }
     waiting?.(Math.max(0, Date.parse(pending.question.expiresAt) - Date.now()));
-    const answer = await pending.done;
+    const answer = await this.#outcome(id, pending, gone);
     if (answer === 'once' || answer === 'always') return;
     if (answer === 'deny') throw new NotApprovedError(`You denied ${askerText(asker)} a token for profile "${profile}" in the authtray window. If that was a mistake, run it again and choose Allow.`);
+    if (answer === 'withdrawn') throw new NotApprovedError(`${askerText(asker)} stopped waiting before anyone answered whether it may have a token for profile "${profile}".`);
     if (answer === 'closed') throw new NotApprovedError(`The authtray app stopped before anyone answered whether ${askerText(asker)} may have a token for profile "${profile}". Run it again once authtray runs.`);
     throw new NotApprovedError(
       `Nobody answered in the authtray window within ${durationText(this.timeoutMs)} whether ${askerText(asker)} may have a token for profile "${profile}", so it got none. Run it again and answer in the window.`,
     );
+  }
+
+  /** The person's answer, or `withdrawn` for a caller that went away (the last one takes the question back). */
+  #outcome(id: string, pending: Pending, gone: AbortSignal | undefined): Promise<Outcome> {
+    if (!gone) return pending.done;
+    return new Promise((resolve) => {
+      const leave = () => {
+        resolve('withdrawn');
+        if (this.#pending.get(id) !== pending) return;
+        if (--pending.question.requests <= 0) this.#settle(id, 'withdrawn');
+        else this.#changed();
+      };
+      if (gone.aborted) return leave();
+      gone.addEventListener('abort', leave, { once: true });
+      void pending.done.then((answer) => {
+        gone.removeEventListener('abort', leave);
+        resolve(answer);
+      });
+    });
   }
 
   async #ask(id: string, asker: Asker, profile: string): Promise<Pending> {
@@ -99,7 +124,7 @@ export class Consent implements ConsentGate {
     }
     const now = Date.now();
     let settle!: Pending['settle'];
-    const done = new Promise<ConsentAnswer | 'timeout' | 'closed'>((resolve) => (settle = resolve));
+    const done = new Promise<Outcome>((resolve) => (settle = resolve));
     const question: ConsentQuestionView = {
       id: randomUUID(),
       program: asker.program,
@@ -125,7 +150,7 @@ export class Consent implements ConsentGate {
     return this.#options.decisions.load().some((d) => d.program === asker.program && d.verified === asker.verified && d.profile === profile);
   }
 
-  #settle(id: string, answer: ConsentAnswer | 'timeout' | 'closed'): void {
+  #settle(id: string, answer: Outcome): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
     clearTimeout(pending.timer);

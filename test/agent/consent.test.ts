@@ -162,6 +162,26 @@ describe('consent in the app: the agent asks the person', () => {
     consent.answer(consent.view().questions[0]!.id, 'once');
     expect(await run.result).toEqual({ code: 0, stdout: `${await stored()}\n`, stderr: 'authtray: waiting for you to allow this program in the authtray window (at most 3 seconds)…\n' });
   });
+
+  it('a program that stops waiting (Ctrl-C) takes its question back; one of two leaving keeps it for the other', async () => {
+    const { env, consent, token } = await appAgent();
+    const leaving = startCli(['token', '--profile', 'work'], env);
+    leaving.child.stdin.end();
+    await waitFor(() => consent.view().questions.length === 1, 'the question');
+    leaving.child.kill('SIGINT');
+    await leaving.result;
+    await waitFor(() => consent.view().questions.length === 0, 'the question to be withdrawn');
+
+    const staying = token();
+    const second = startCli(['token', '--profile', 'work'], env);
+    second.child.stdin.end();
+    await waitFor(() => consent.view().questions[0]?.requests === 2, 'two requests on one question');
+    second.child.kill('SIGKILL');
+    await second.result;
+    await waitFor(() => consent.view().questions[0]?.requests === 1, 'one request left');
+    consent.answer(consent.view().questions[0]!.id, 'once');
+    expect(await staying).toMatchObject({ ok: true, token: await stored() });
+  });
 });
 
 describe('decisions match program and profile, verified or not', () => {
