@@ -4,7 +4,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ApiError, AuthtrayApi, ConsentAnswer, ConsentQuestionView } from '../../../preload/api.js';
 import { formatTime } from '../format.js';
-import { ErrorNotice } from './ErrorNotice.js';
 
 export interface ConsentPromptProps {
   question: ConsentQuestionView;
@@ -74,7 +73,12 @@ export function ConsentPrompt({ question, more, api }: ConsentPromptProps) {
       </dl>
       {!question.verified && <p className="hint">Unverified: the program gave this name itself; the system could not say which program it is.</p>}
       <p className="hint">If nobody answers by {formatTime(question.expiresAt)}, it gets no token.</p>
-      {error && <ErrorNotice error={error} onDismiss={() => setError(null)} />}
+      {error && (
+        // Its own words: the general advice is about links, and this is about a question.
+        <div className="notice error" role="alert" data-code={error.code}>
+          <p>{error.message}</p>
+        </div>
+      )}
       <div className="actions">
         <button type="button" className="primary" onClick={() => void answer('once')}>
           Allow once
