@@ -149,11 +149,12 @@ export class Agent {
 
   /**
    * With --allow rules, only processes running one of those executables get tokens. With the app's
-   * consent, a profile that is linked here is asked for (one that is not gets its NOT_LINKED first).
+   * consent, the person is asked (a profile that is not linked gets its NOT_LINKED first).
    */
   async #consent(connection: Socket, profile: string, client: string | undefined, wait: (timeoutMs: number) => void): Promise<void> {
     if (this.#gate && !this.#allow) {
-      if (!(await this.#config())[profile]) return;
+      // Not in the config: not linked (its NOT_LINKED, without a question), or a shared store's profile (asked about like any).
+      if (!(await this.#config())[profile]) await this.#issue(profile, 0);
       // A caller that hangs up (Ctrl-C) takes its question back.
       const gone = new AbortController();
       const hangUp = () => gone.abort();

@@ -2,6 +2,7 @@
 // consent core), asked by real clients over its Unix socket, the peer read from the kernel. One
 // question per program and profile, Allow once / Always / Deny, the typed denial on a timeout
 // (word for word through the real `authtray token`), decisions kept across a restart and revoked.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,11 @@ import { agentSocketPath } from '../../main/agent/paths.js';
 import { UNNAMED } from '../../main/agent/peer.js';
 import type { ConsentDecisionView, ConsentQuestionView } from '../../preload/api.js';
 import { runCli, startCli } from '../support/cli.js';
-import { useSandbox, waitFor } from '../support/fixtures.js';
+import { sandboxSettings, useSandbox, waitFor } from '../support/fixtures.js';
 import { requireProgram } from '../support/system.js';
-import { agentEnv, credentials, linkProfile } from './support.js';
+import { startRedis } from '../support/services.js';
+import { linkByPaste } from '../support/login.js';
+import { agentEnv, ask, credentials, linkProfile } from './support.js';
 
 const fx = useSandbox();
 const cleanups: (() => Promise<void>)[] = [];
@@ -134,6 +137,34 @@ describe('consent in the app: the agent asks the person', () => {
     await waitFor(() => again.consent.view().questions.length === 1, 'the request after the revoke to ask');
     again.consent.close();
     expect(await asksAgain).toMatchObject({ ok: false, error: { code: 'NOT_APPROVED', message: expect.stringMatching(/^The authtray app stopped before anyone answered/) } });
+  });
+
+  it('a shared store\'s profile, linked on another host and not in this config, is asked about like any', async () => {
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const env = { AUTHTRAY_STORE_KEY: randomBytes(32).toString('base64') };
+    const hostA = await mkdtemp(join(tmpdir(), 'authtray-host-a-'));
+    cleanups.push(() => rm(hostA, { recursive: true, force: true }));
+    const linker = new Accounts({ home: hostA, store: redis.url, env });
+    await linkByPaste(linker, 'fleet', sandboxSettings(fx.sandbox.issuer), 'fleet');
+    await linker.close();
+
+    requireProgram('ss', 'iproute2');
+    const runtime = await mkdtemp(join(tmpdir(), 'authtray-run-'));
+    const socket = agentSocketPath(agentEnv(fx.home, runtime), fx.home);
+    const accounts = new Accounts({ home: fx.home, store: redis.url, env });
+    const consent = new Consent({ decisions: memoryDecisions() });
+    const agent = await Agent.start({ accounts, socket, consent });
+    cleanups.push(async () => {
+      consent.close();
+      await agent.close();
+      await accounts.close();
+      await rm(runtime, { recursive: true, force: true });
+    });
+    const asking = ask(socket, fx.home, { op: 'token', profile: 'fleet' });
+    await waitFor(() => consent.view().questions.length === 1, 'the question for the shared profile');
+    consent.answer(consent.view().questions[0]!.id, 'deny');
+    expect(await asking).toMatchObject({ ok: false, error: { code: 'NOT_APPROVED' } });
   });
 
   it('a profile not linked here gets its NOT_LINKED at once, without a question', async () => {
