@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { askAgent } from '../agent/client.js';
 import { durationText, parseDuration } from '../agent/duration.js';
-import { authtrayHome } from '../store/config.js';
+import { authtrayHome } from '../store/home.js';
 
 /** True when the agent answered (the token printed, or its error reported); false: run the command. */
 export async function tokenViaAgent(argv: string[], env: NodeJS.ProcessEnv, stdout: Writable, stderr: Writable): Promise<boolean> {
