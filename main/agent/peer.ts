@@ -48,11 +48,12 @@ const INODE = /^socket:\[(\d+)\]$/;
 /** The peer process of an accepted Unix-socket connection; null when the OS does not say. */
 export async function peerOf(connection: Socket): Promise<Peer | null> {
   if (process.platform !== 'linux') return null;
+  const asked = performance.now();
   const fd = (connection as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return null;
   const own = INODE.exec(await readlink(`/proc/self/fd/${fd}`).catch(() => ''))?.[1];
   if (!own) return null;
-  const table = await socketTable();
+  const table = await tableSince(asked);
   const peerInode = table.get(own)?.peer;
   const pid = peerInode ? table.get(peerInode)?.pid : undefined;
   if (!pid) return null;
@@ -60,10 +61,26 @@ export async function peerOf(connection: Socket): Promise<Peer | null> {
   return exe ? { pid, exe } : null;
 }
 
+let inflight: { since: number; table: Promise<Map<string, { peer: string; pid?: number }>> } | null = null;
+
+/**
+ * A socket table read after `asked`: one `ss` run serves every connection that was there when it
+ * started (a thousand clients at once start a few, not a thousand).
+ */
+function tableSince(asked: number): Promise<Map<string, { peer: string; pid?: number }>> {
+  if (inflight && inflight.since >= asked) return inflight.table;
+  const since = performance.now();
+  const table = socketTable().finally(() => {
+    if (inflight?.table === table) inflight = null;
+  });
+  inflight = { since, table };
+  return table;
+}
+
 /** `ss -xpnH`: local inode → peer inode and owning pid. */
 function socketTable(): Promise<Map<string, { peer: string; pid?: number }>> {
   return new Promise((resolve) => {
-    execFile('ss', ['-xpnH'], { maxBuffer: 32 * 1024 * 1024, timeout: 5000 }, (err, stdout) => {
+    execFile('ss', ['-xpnH'], { maxBuffer: 32 * 1024 * 1024, timeout: 15_000 }, (err, stdout) => {
       const table = new Map<string, { peer: string; pid?: number }>();
       if (err) return resolve(table);
       for (const line of stdout.split('\n')) {
