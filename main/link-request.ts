@@ -5,31 +5,39 @@
  * window (through the provider options the app sends it) all follow it.
  */
 import { UsageError } from './errors.js';
-import type { EndpointOverrides, ProfileSettings, RedirectMode } from './model.js';
+import { PROVIDER_CHOICES, type EndpointOverrides, type ProfileSettings, type ProviderChoice, type ProviderOption, type RedirectMode } from './model.js';
+import { SANDBOX_CLIENT_ID } from './sandbox.js';
 
-/** The providers a person picks for a browser link; `sandbox` is an OIDC provider on this machine. */
-export const PROVIDER_CHOICES = ['dropbox', 'box', 'oidc', 'sandbox'] as const;
-export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
-
-/** What a provider's link form asks for. */
-export interface ProviderOption {
-  choice: ProviderChoice;
-  /** `required`: the client always authenticates (Box); `optional`: a confidential client may (OIDC). */
-  clientSecret: 'required' | 'optional' | 'none';
-  /** The person gives the issuer URL to discover. */
-  issuer: boolean;
-}
+export { PROVIDER_CHOICES, type ProviderChoice, type ProviderOption } from './model.js';
 
 const OPTIONS: Record<ProviderChoice, ProviderOption> = {
-  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false },
-  box: { choice: 'box', clientSecret: 'required', issuer: false },
-  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true },
-  sandbox: { choice: 'sandbox', clientSecret: 'optional', issuer: false },
+  dropbox: { choice: 'dropbox', clientSecret: 'none', issuer: false, clientIdLabel: 'App key', clientIdHint: 'The app key of your app in the Dropbox App Console.', defaultClientId: null },
+  box: { choice: 'box', clientSecret: 'required', issuer: false, clientIdLabel: 'Client id', clientIdHint: 'The client id of your Custom App in the Box Developer Console.', defaultClientId: null },
+  oidc: { choice: 'oidc', clientSecret: 'optional', issuer: true, clientIdLabel: 'Client id', clientIdHint: 'The client id of the native app you registered with your provider.', defaultClientId: null },
+  sandbox: {
+    choice: 'sandbox',
+    // The form offers the sandbox's public client, which needs no secret.
+    clientSecret: 'none',
+    issuer: false,
+    clientIdLabel: 'Client id',
+    clientIdHint: `The sandbox knows ${SANDBOX_CLIENT_ID}; start it with npm run sandbox.`,
+    defaultClientId: SANDBOX_CLIENT_ID,
+  },
 };
 
 /** The providers offered, in the order shown; the sandbox first when it is offered (run from source). */
 export function providerOptions(sandbox: boolean): ProviderOption[] {
   return (sandbox ? (['sandbox', 'dropbox', 'box', 'oidc'] as const) : (['dropbox', 'box', 'oidc'] as const)).map((choice) => OPTIONS[choice]);
+}
+
+/** True for a provider a person can pick for a browser link. */
+export function isProviderChoice(value: string | undefined): value is ProviderChoice {
+  return (PROVIDER_CHOICES as readonly (string | undefined)[]).includes(value);
+}
+
+/** What the form for `choice` asks for. */
+export function providerOption(choice: ProviderChoice): ProviderOption {
+  return OPTIONS[choice];
 }
 
 /** True when linking with these settings needs the client's secret (Box always, confidential clients). */

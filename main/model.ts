@@ -13,6 +13,25 @@
 export type ProviderKind = 'dropbox' | 'box' | 'oidc' | 'box-jwt' | 'box-developer-token';
 export const PROVIDER_KINDS: readonly ProviderKind[] = ['dropbox', 'box', 'oidc', 'box-jwt', 'box-developer-token'];
 
+/** The providers a person picks for a browser link; `sandbox` is an OIDC provider on this machine. */
+export const PROVIDER_CHOICES = ['dropbox', 'box', 'oidc', 'sandbox'] as const;
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+
+/** What a provider's link form asks for (main/link-request.ts says it; the window renders it). */
+export interface ProviderOption {
+  choice: ProviderChoice;
+  /** `required`: the client always authenticates (Box); `optional`: a confidential client may (OIDC). */
+  clientSecret: 'required' | 'optional' | 'none';
+  /** The person gives the issuer URL to discover. */
+  issuer: boolean;
+  /** What the provider calls the client id ("App key" at Dropbox). */
+  clientIdLabel: string;
+  /** Where the person finds it. */
+  clientIdHint: string;
+  /** Used when the person gives none (the sandbox's own client); null: it must be given. */
+  defaultClientId: string | null;
+}
+
 /**
  * `offline`: a refresh token and an expiring access token. `legacy`: a long-lived access token, no
  * refresh token (Dropbox before short-lived tokens). `online`: an expiring access token and no way to

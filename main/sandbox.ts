@@ -6,6 +6,6 @@ export const SANDBOX_ISSUER = 'http://127.0.0.1:7480';
 export const SANDBOX_CLIENT_ID = 'authtray-sandbox';
 
 /** The sandbox's issuer in this environment. */
-export function sandboxIssuer(env: NodeJS.ProcessEnv = process.env): string {
+export function sandboxIssuer(env: { AUTHTRAY_SANDBOX_ISSUER?: string | undefined }): string {
   return env.AUTHTRAY_SANDBOX_ISSUER ?? SANDBOX_ISSUER;
 }

@@ -6,10 +6,10 @@
  * by the user into the link form, and is never sent back.
  */
 import type { ErrorCode } from '../main/errors.js';
-import type { TokenKind } from '../main/model.js';
+import type { ProviderChoice, ProviderOption, TokenKind } from '../main/model.js';
 
-/** The providers the window offers; `sandbox` only when the app runs from source. */
-export type ProviderChoice = 'dropbox' | 'box' | 'oidc' | 'sandbox';
+/** The providers the window offers (`sandbox` only when the app runs from source) and what each form asks for. */
+export type { ProviderChoice, ProviderOption } from '../main/model.js';
 
 /** Codes of the IPC layer itself, beside the service's own {@link ErrorCode}s. */
 export type IpcErrorCode =
@@ -75,6 +75,8 @@ export type LinkHealth = 'linked' | 'needs-relink' | 'keyring-locked' | 'store-u
 export interface AppInfo {
   /** Offered only when run from source: the local sandbox provider (`npm run sandbox`). */
   sandbox: { issuer: string } | null;
+  /** The providers the link form offers, in order, and what each asks for: the window has no rules of its own. */
+  providers: ProviderOption[];
   /**
    * Where a new link's credentials will be kept: the window warns first when that is plain text.
    * Null when that cannot be told now (a locked keyring): linking then fails and says why.
@@ -178,7 +180,8 @@ export interface Channels {
   'app:info': { request: null; response: AppInfo };
   'profiles:list': { request: null; response: ProfileView[] };
   'link:start': { request: LinkRequest; response: PendingLinkView };
-  'link:finish': { request: FinishRequest; response: ProfileView };
+  /** Answers null: the linked profile arrives on `status:changed`, like every profile change. */
+  'link:finish': { request: FinishRequest; response: null };
   'link:cancel': { request: ProfileRequest; response: null };
   /** Opens the pending link's URL in the system browser (main checks it against the allow-list). */
   'link:open': { request: ProfileRequest; response: null };
@@ -216,7 +219,7 @@ export interface AuthtrayApi {
   appInfo(): Promise<Result<AppInfo>>;
   profiles(): Promise<Result<ProfileView[]>>;
   startLink(request: LinkRequest): Promise<Result<PendingLinkView>>;
-  finishLink(request: FinishRequest): Promise<Result<ProfileView>>;
+  finishLink(request: FinishRequest): Promise<Result<null>>;
   cancelLink(profile: string): Promise<Result<null>>;
   openLink(profile: string): Promise<Result<null>>;
   copyLink(profile: string): Promise<Result<null>>;

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Accounts } from '../main/accounts.js';
-import { approve } from './support/login.js';
+import { ConfigFile } from '../main/store/config.js';
+import { approve, linkByPaste } from './support/login.js';
 import { boxEndpoints } from './support/box.js';
 import { expectCode, revokeAtProvider, sandboxSettings, storedRecord, useSandbox, waitFor } from './support/fixtures.js';
 
@@ -167,5 +168,32 @@ describe('newLinkStore', () => {
     expect(await new Accounts({ home: fx.home, store: 'memory' }).newLinkStore()).toEqual({ backend: 'memory', location: 'process memory', secure: true });
     const started = await accounts().startLink('default', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
     expect(started.store).toEqual(await accounts().newLinkStore());
+  });
+});
+
+describe('snapshot and profiles', () => {
+  it('read config.json once, however many profiles and links in progress there are', async () => {
+    const a = accounts();
+    await linkByPaste(a, 'default', sandboxSettings(fx.sandbox.issuer));
+    await linkByPaste(a, 'work', sandboxSettings(fx.sandbox.issuer), 'bob');
+    await a.startLink('third', sandboxSettings(fx.sandbox.issuer), { redirect: 'paste' });
+    const reads = vi.spyOn(ConfigFile.prototype, 'read');
+    try {
+      const snapshot = await a.snapshot();
+      expect(snapshot.map((s) => [s.profile, s.status?.linked, s.pending !== null])).toEqual([
+        ['default', true, false],
+        ['third', false, true],
+        ['work', true, false],
+      ]);
+      expect(reads).toHaveBeenCalledTimes(1);
+      reads.mockClear();
+      expect((await a.profiles()).map((p) => [p.profile, p.account?.id])).toEqual([
+        ['default', 'alice'],
+        ['work', 'bob'],
+      ]);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

@@ -7,6 +7,7 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { z } from 'zod';
 import { isProfileName } from '../store/profile-name.js';
+import { PROVIDER_CHOICES } from '../model.js';
 import { MAX_INPUT_LENGTH } from '../auth/flow.js';
 import type { ApiError, Channel, Channels, ResponseOf, Result } from '../../preload/api.js';
 import { settingsUpdateSchema } from '../settings/app-settings.js';
@@ -43,7 +44,7 @@ const SCHEMAS: { [C in Channel]: z.ZodType<Channels[C]['request']> } = {
   'profiles:list': none,
   'link:start': z.strictObject({
     profile,
-    provider: z.enum(['dropbox', 'box', 'oidc', 'sandbox']).optional(),
+    provider: z.enum(PROVIDER_CHOICES).optional(),
     clientId: text(256).optional(),
     issuer: text(2048).optional(),
     clientSecret: text(1024).optional(),

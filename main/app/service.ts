@@ -2,14 +2,16 @@
  * What the window and the tray need from the accounts service, with no Electron in it, so the
  * browser tests run it for real behind their loopback bridge: profile views (status, link in
  * progress, latest problem), links started from the form, the browser's redirect watched, the
- * authorization URL opened or copied through injected functions, and one change feed.
+ * authorization URL opened or copied through injected functions, and one change feed. Commands
+ * answer only their own result: every profile view reaches the window on the change feed
+ * (`status:changed`), or from `profiles()` when it first loads.
  */
 import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
 import { accountLine } from '../health/notices.js';
 import type { LinkWatch } from '../health/watch.js';
-import { LinkRequestError, needsClientSecret, providerName, settingsFor } from '../link-request.js';
+import { LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import type { Consent } from '../agent/consent.js';
@@ -68,6 +70,7 @@ export class AppService {
     });
     return {
       sandbox: this.#options.sandbox && { issuer: this.#options.sandbox.issuer },
+      providers: providerOptions(this.#options.sandbox !== null),
       newLinkStore: store && { backend: store.backend, location: store.location, secure: store.secure },
     };
   }
@@ -118,11 +121,6 @@ export class AppService {
     };
   }
 
-  /** One profile's view. */
-  async profile(profile: string): Promise<ProfileView> {
-    return (await this.profiles()).find((p) => p.profile === profile) ?? this.#view({ profile, config: null, settings: null, pending: null, status: null, error: null });
-  }
-
   #settings(request: LinkRequest, saved: ProfileSettings | null): ProfileSettings {
     if (request.provider === undefined) {
       if (!saved) throw new UsageError(`Profile "${request.profile}" is new: choose a provider.`);
@@ -130,8 +128,8 @@ export class AppService {
     }
     const choice = { provider: request.provider, clientId: request.clientId?.trim() || undefined, secretGiven: Boolean(request.clientSecret) };
     try {
-      // The form asks for an issuer only for OpenID Connect.
-      return settingsFor({ ...choice, issuer: request.provider === 'oidc' ? request.issuer?.trim() : undefined }, this.#options.sandbox);
+      // The form asks for an issuer only where the provider takes one.
+      return settingsFor({ ...choice, issuer: providerOption(request.provider).issuer ? request.issuer?.trim() : undefined }, this.#options.sandbox);
     } catch (err) {
       // The window names its own fields.
       if (err instanceof LinkRequestError && err.missing === 'clientId') throw new UsageError('Enter the client id (Dropbox calls it the app key) from your app registration.');
@@ -168,11 +166,11 @@ export class AppService {
     };
   }
 
-  /** Finishes with what the user pasted: the code or the whole redirect URL. */
-  async finishLink(profile: string, input: string): Promise<ProfileView> {
+  /** Finishes with what the user pasted: the code or the whole redirect URL. The profile itself arrives on the change feed. */
+  async finishLink(profile: string, input: string): Promise<null> {
     await this.#accounts.finishLink(profile, input);
     this.#errors.delete(profile);
-    return this.profile(profile);
+    return null;
   }
 
   /** Cancel: stop waiting for the browser and forget the link attempt. */
@@ -245,8 +243,8 @@ export class AppService {
 
   /** The account a consent question names ("Dropbox — alice@example.com"); null when the profile is not linked. */
   async accountLabel(profile: string): Promise<string | null> {
-    const view = await this.profile(profile);
-    return view.account ? accountLine(view) : null;
+    const view = (await this.profiles()).find((p) => p.profile === profile);
+    return view?.account ? accountLine(view) : null;
   }
 
   #consent(): Consent {

@@ -11,12 +11,11 @@ import { agentRuntimeDir, agentSocketPath } from '../agent/paths.js';
 import type { AgentInfo } from '../agent/wire.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from './io.js';
+import { line } from './text.js';
 
 export const AGENT_USAGE = `Usage: authtray agent [--token-file PROFILE[=PATH]]... [--allow EXECUTABLE]... [--store STORE]
   Serves fresh access tokens to the programs of your user over a private socket (AUTHTRAY_AGENT_SOCK
   overrides where), until SIGTERM or Ctrl-C. authtray token asks it first; --no-agent goes without.`;
-
-const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
 /** `--min-valid 10m` in ms (undefined when not given). */
 export function minValidOption(value: string | undefined): number | undefined {

@@ -2,20 +2,17 @@
  * `authtray`: link | finish | status | token | unlink | profiles. Parses, calls the accounts service,
  * prints, and maps errors to exit codes. No OAuth or storage logic lives here.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Accounts, type ProfileStatus } from '../accounts.js';
-import { AuthtrayError, ConnectionFailedError, UsageError, type ErrorCode } from '../errors.js';
-import type { ProfileSettings, RedirectMode } from '../auth/providers.js';
+import { Accounts } from '../accounts.js';
+import { AuthtrayError, type ErrorCode } from '../errors.js';
 import { authtrayHome } from '../store/config.js';
 import { isSharedStoreUrl } from '../store/store-url.js';
-import { assertWritableDir, environmentProblem, isEnvironmentError } from '../store/writable.js';
-import type { TokenKind } from '../model.js';
-import { Interrupted, localTime } from './text.js';
+import { environmentProblem, isEnvironmentError } from '../store/writable.js';
+import { Interrupted, line } from './text.js';
 import { CommandLineError, commandHelp, isCommand, USAGE, version, type CommandName } from './usage.js';
-import { LinkRequestError, needsClientSecret, PROVIDER_CHOICES, settingsFor, type ProviderChoice } from '../link-request.js';
 import { agentCommand, agentNote, describeAgent, minValidOption } from './agent.js';
+import { describe } from './describe.js';
 import type { CliIO } from './io.js';
-import { SANDBOX_CLIENT_ID, sandboxIssuer } from '../sandbox.js';
+import { parse, type TokenFlags } from './options.js';
 
 /** Terminal helpers load only for commands that prompt, so `authtray token` starts fast. */
 const terminal = () => import('./io.js');
@@ -45,53 +42,6 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
 
 export { USAGE } from './usage.js';
 
-const common = { store: { type: 'string' }, verbose: { type: 'boolean', default: false } } as const;
-const profileOption = { profile: { type: 'string', default: 'default' }, ...common } as const;
-const OPTIONS = {
-  link: {
-    ...profileOption,
-    provider: { type: 'string' },
-    'client-id': { type: 'string' },
-    issuer: { type: 'string' },
-    scope: { type: 'string', multiple: true },
-    redirect: { type: 'string' },
-    port: { type: 'string' },
-    'no-browser': { type: 'boolean', default: false },
-    'authorize-url': { type: 'string' },
-    'token-url': { type: 'string' },
-    'revoke-url': { type: 'string' },
-    'userinfo-url': { type: 'string' },
-    'api-url': { type: 'string' },
-    settings: { type: 'string' },
-    user: { type: 'string' },
-    algorithm: { type: 'string' },
-  },
-  finish: profileOption,
-  status: { ...profileOption, json: { type: 'boolean', default: false } },
-  token: {
-    ...profileOption,
-    scope: { type: 'string', multiple: true },
-    resource: { type: 'string' },
-    'shared-link': { type: 'string' },
-    'min-valid': { type: 'string' },
-    'no-agent': { type: 'boolean', default: false },
-  },
-  unlink: profileOption,
-  profiles: { json: { type: 'boolean', default: false }, ...common },
-  'store migrate': { ...profileOption, to: { type: 'string' } },
-} satisfies Record<string, ParseArgsConfig['options']>;
-
-type Command = keyof typeof OPTIONS;
-
-function parse<C extends Command>(command: C, args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS[command], strict: true, allowPositionals: command === 'finish' });
-  } catch (err) {
-    // Node's messages end with a hint of their own ("To specify a positional argument ..."): one sentence is enough.
-    const first = (err as Error).message.split(/(?<=\.) /)[0]!;
-    throw new CommandLineError(first.endsWith('.') ? first : `${first}.`, command === 'store migrate' ? 'store' : command);
-  }
-}
 
 const STORE_CHOICE = /^(auto|keyring|plaintext)$/;
 
@@ -102,8 +52,6 @@ function storeChoice(io: CliIO, given: string | undefined, command: CommandName)
   // Not echoed: a mistyped store URL may hold a password.
   throw new CommandLineError(`${given !== undefined ? '--store' : 'AUTHTRAY_STORE'} must be auto, keyring, plaintext, redis://host:port or memcached://host:port.`, command);
 }
-
-const line = (stream: NodeJS.WritableStream, text: string) => stream.write(`${text}\n`);
 
 /**
  * The accounts service for one run: `--store` (else AUTHTRAY_STORE) chooses where new links go;
@@ -135,11 +83,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     switch (command) {
       case 'link': {
         const { values } = parse('link', rest);
-        return await link(open(values.store), values, io);
+        await (await import('./link.js')).link(open(values.store), values, io);
+        return EXIT.OK;
       }
       case 'finish': {
         const { values, positionals } = parse('finish', rest);
-        return await finish(open(values.store), values.profile, positionals[0], io);
+        await (await import('./link.js')).finish(open(values.store), values.profile, positionals[0], io);
+        return EXIT.OK;
       }
       case 'status': {
         const { values } = parse('status', rest);
@@ -225,184 +175,14 @@ export function report(err: unknown, io: Pick<CliIO, 'stderr' | 'interrupt'>): n
   return EXIT.INTERNAL;
 }
 
-/** What each kind of token means to the person (status --json keeps the kind). */
-const TOKEN_WORDS: Record<TokenKind, string> = {
-  offline: 'renews itself',
-  jwt: 'renews itself (server auth)',
-  online: 'does not renew itself: link again when it expires',
-  developer: 'from the Box console: link again when it runs out (60 minutes)',
-  legacy: 'does not expire',
-};
-
-/** A human summary of one profile. */
-export function describe(s: ProfileStatus): string {
-  if (s.problem) return `Profile "${s.profile}": damaged (${s.provider})\n  Problem: ${s.problem}`;
-  if (!s.linked && !s.account) return `Profile "${s.profile}": not linked.`;
-  const lines = [`Profile "${s.profile}": ${s.needsRelink ? 'needs relink' : s.linked ? 'linked' : 'credentials missing: link again'} (${s.provider})`];
-  if (s.account) lines.push(`  Account: ${s.account.name ?? s.account.id}${s.account.email ? ` <${s.account.email}>` : ''} (id ${s.account.id})`);
-  if (s.token) lines.push(`  Token:   ${TOKEN_WORDS[s.token.kind]}${s.token.expiresAt ? `; the access token ${Date.parse(s.token.expiresAt) > Date.now() ? 'expires' : 'expired'} at ${localTime(new Date(s.token.expiresAt))}` : ''}`);
-  if (s.store) lines.push(`  Store:   ${s.store.backend} at ${s.store.location}${s.store.secure ? '' : ' (not encrypted: anyone who can read your files can read it)'}`);
-  return lines.join('\n');
-}
-
-function parsePort(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CommandLineError(`--port must be a number from 1 to 65535, not "${value.slice(0, 20)}".`, 'link');
-  return port;
-}
-
-type LinkFlags = ReturnType<typeof parse<'link'>>['values'];
-
-/** Settings from the flags, on top of the profile's saved ones when relinking without --provider. */
-async function linkSettings(accounts: Accounts, flags: LinkFlags, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
-  const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
-  const redirect = flags.redirect as RedirectMode | undefined;
-  if (redirect !== undefined && redirect !== 'paste' && redirect !== 'loopback') throw new CommandLineError('--redirect must be paste or loopback.', 'link');
-  const endpoints = {
-    authorize: flags['authorize-url'],
-    token: flags['token-url'],
-    revoke: flags['revoke-url'],
-    userinfo: flags['userinfo-url'],
-    api: flags['api-url'],
-  };
-  const endpointsGiven = Object.values(endpoints).some((v) => v !== undefined);
-  if (!flags.provider) {
-    if (!saved) throw new CommandLineError(`Profile "${flags.profile}" is new: say which provider with --provider dropbox|box|oidc|sandbox.`, 'link');
-    const changed = endpointsGiven || flags.issuer !== undefined;
-    return {
-      ...saved,
-      ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
-      ...(flags.issuer ? { issuer: flags.issuer } : {}),
-      ...(flags.scope ? { scopes: flags.scope } : {}),
-      ...(redirect ? { redirect } : {}),
-      ...(flags.port ? { port: parsePort(flags.port) } : {}),
-      ...(endpointsGiven ? { endpoints: { ...saved.endpoints, ...withoutUndefined(endpoints) } } : {}),
-      metadata: changed ? undefined : saved.metadata,
-    };
-  }
-  const choice = flags.provider as ProviderChoice;
-  if (!PROVIDER_CHOICES.includes(choice)) throw new CommandLineError(`Unknown provider "${flags.provider.slice(0, 40)}": use dropbox, box, oidc, sandbox, box-jwt or box-developer-token.`, 'link');
-  try {
-    return settingsFor(
-      {
-        provider: choice,
-        clientId: flags['client-id'],
-        issuer: flags.issuer,
-        secretGiven: Boolean(env.AUTHTRAY_CLIENT_SECRET),
-        scopes: flags.scope,
-        redirect,
-        port: parsePort(flags.port),
-        endpoints: endpointsGiven ? withoutUndefined(endpoints) : undefined,
-      },
-      { issuer: sandboxIssuer(env), clientId: SANDBOX_CLIENT_ID },
-    );
-  } catch (err) {
-    // The command names its flags.
-    if (err instanceof LinkRequestError && err.missing === 'clientId') throw new CommandLineError(`--client-id is needed for ${choice}: ${choice === 'dropbox' ? 'the app key from the Dropbox App Console' : 'the client id from your app registration'}.`, 'link');
-    if (err instanceof LinkRequestError && err.missing === 'issuer') throw new CommandLineError('An OpenID Connect profile needs --issuer (or --authorize-url and --token-url).', 'link');
-    throw err;
-  }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-async function clientSecret(io: CliIO, needed: boolean): Promise<string | undefined> {
-  if (!needed) return undefined;
-  if (io.env.AUTHTRAY_CLIENT_SECRET) return io.env.AUTHTRAY_CLIENT_SECRET;
-  if (!io.stdin.isTTY) throw new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET (there is no terminal to ask on).');
-  const { readHidden } = await terminal();
-  const secret = (await readHidden(io, 'Client secret (input hidden): ')).trim();
-  if (!secret) throw new UsageError('No client secret entered.');
-  return secret;
-}
-
 /** `token --scope ...`: a restricted token made from the profile's (RFC 8693); printed, not stored. */
-async function downscoped(accounts: Accounts, flags: ReturnType<typeof parse<'token'>>['values'], io: CliIO): Promise<number> {
+async function downscoped(accounts: Accounts, flags: TokenFlags, io: CliIO): Promise<number> {
   if (!flags.scope?.length) throw new CommandLineError('--resource and --shared-link restrict a downscoped token: give --scope too (for Box: item_preview, item_read, ...).', 'token');
   const restricted = await accounts.downscope(flags.profile, flags.scope.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean), { resource: flags.resource, sharedLink: flags['shared-link'] });
   line(io.stdout, restricted.accessToken);
   return EXIT.OK;
 }
 
-async function link(accounts: Accounts, flags: LinkFlags, io: CliIO): Promise<number> {
-  // The home takes the config, the pending link and plain-text credentials: checked before anything is asked.
-  await assertWritableDir(accounts.home);
-  // Box server auth and developer tokens link without a browser (cli/box.ts).
-  const saved = (await accounts.savedSettings(flags.profile)) ?? undefined;
-  const kind = flags.provider ?? saved?.provider;
-  if (kind === 'box-jwt' || kind === 'box-developer-token') {
-    const { linkServerProfile } = await import('./box.js');
-    line(io.stderr, linkedLine(await linkServerProfile(accounts, kind, flags, saved, io)));
-    return EXIT.OK;
-  }
-  if (flags.settings !== undefined || flags.user !== undefined || flags.algorithm !== undefined) throw new CommandLineError('--settings, --user and --algorithm go with --provider box-jwt.', 'link');
-  const settings = await linkSettings(accounts, flags, io.env);
-  const secret = await clientSecret(io, needsClientSecret(settings));
-  const started = await accounts.startLink(flags.profile, settings, { redirect: settings.redirect, clientSecret: secret }).catch((err: unknown) => {
-    if (settings.sandbox && err instanceof AuthtrayError && err.code === 'CONNECTION_FAILED') {
-      throw new ConnectionFailedError(`The sandbox provider is not running at ${settings.issuer}: start it with \`npm run sandbox\` in another terminal, then link again.`);
-    }
-    throw err;
-  });
-  const { hasDisplay } = await terminal();
-  const { waitForAnswer, WaitEnded } = await import('./wait.js');
-  let keepPending = false;
-  try {
-    line(io.stdout, started.url);
-    const browser = !flags['no-browser'] && hasDisplay(io.env) && (await io.openBrowser(started.url));
-    line(io.stderr, browser ? 'Your browser was opened at the address above: approve authtray there.' : 'Open the address above in your browser and approve authtray.');
-    const until = localTime(new Date(started.expiresAt));
-    line(
-      io.stderr,
-      started.mode === 'loopback'
-        ? `Waiting for the browser to come back to ${started.redirectUri} until ${until} (Ctrl-C cancels).\nIf it cannot, paste the address it shows (or the code) here and press Enter:`
-        : `Waiting until ${until} (Ctrl-C cancels).\n${
-            started.redirectUri === null
-              ? 'Then paste the code the provider shows here and press Enter:'
-              : 'Then paste the whole address from the browser’s address bar (it may say the page cannot be reached) and press Enter:'
-          }`,
-    );
-    const status = await waitForAnswer({ accounts, profile: flags.profile, io, expiresAt: new Date(started.expiresAt), redirected: started.redirected, clientSecret: secret });
-    line(io.stderr, linkedLine(status));
-    return EXIT.OK;
-  } catch (err) {
-    if (!(err instanceof WaitEnded)) throw err;
-    keepPending = err.keepPending;
-    throw err.reason;
-  } finally {
-    // However it ended, the listener closes; a link that was not made leaves nothing pending.
-    if (keepPending) accounts.cancelLink(flags.profile);
-    else await accounts.abandonLink(flags.profile).catch(() => accounts.cancelLink(flags.profile));
-  }
-}
-
-/** "Linked: ..." without saying "linked" twice. */
-function linkedLine(status: ProfileStatus): string {
-  return `Linked: ${describe(status).replace(/^Profile "([^"]*)": linked /, 'profile "$1" ')}`;
-}
-
-async function finish(accounts: Accounts, profile: string, given: string | undefined, io: CliIO): Promise<number> {
-  const settings = await accounts.pendingSettings(profile);
-  const secret = await clientSecret(io, needsClientSecret(settings));
-  if (given !== undefined) {
-    line(io.stderr, linkedLine(await accounts.finishLink(profile, given, { clientSecret: secret })));
-    return EXIT.OK;
-  }
-  const pending = await accounts.pendingLink(profile);
-  if (!pending) throw (await import('../auth/flow.js')).noPendingAuthorization();
-  const { waitForAnswer, WaitEnded } = await import('./wait.js');
-  line(io.stderr, `Paste the code, or the whole address from the browser, and press Enter (until ${localTime(new Date(pending.expiresAt))}; Ctrl-C cancels):`);
-  try {
-    const status = await waitForAnswer({ accounts, profile, io, expiresAt: new Date(pending.expiresAt), redirected: null, clientSecret: secret });
-    line(io.stderr, linkedLine(status));
-    return EXIT.OK;
-  } catch (err) {
-    throw err instanceof WaitEnded ? err.reason : err;
-  }
-}
 
 /** Entry point for bin/authtray.js. */
 export async function main(): Promise<void> {

@@ -1,4 +1,7 @@
-/** Small pieces of what the command says, shared by its modules: Ctrl-C, and times as a person reads them. */
+/** Small pieces of what the command says, shared by its modules: a line, Ctrl-C, and times as a person reads them. */
+
+/** Writes one line. */
+export const line = (stream: NodeJS.WritableStream, text: string): boolean => stream.write(`${text}\n`);
 
 /** Ctrl-C: the person stopped the command. Exit 130 (128 + SIGINT), one line, nothing left half done. */
 export class Interrupted extends Error {

@@ -9,6 +9,8 @@
 import { z } from 'zod';
 import type { DecisionStore } from '../agent/consent.js';
 import type { AppSettingsView, ConsentDecisionView, SettingsUpdate } from '../../preload/api.js';
+import { PROVIDER_CHOICES } from '../model.js';
+import { isProviderChoice, providerOption } from '../link-request.js';
 
 export interface WindowBounds {
   width: number;
@@ -58,7 +60,7 @@ export const SETTINGS_SCHEMA = {
   },
   linkForm: {
     type: 'object',
-    properties: { provider: { enum: ['dropbox', 'box', 'oidc', 'sandbox'] }, clientId: text(256), issuer: text(2048) },
+    properties: { provider: { enum: PROVIDER_CHOICES }, clientId: text(256), issuer: text(2048) },
     additionalProperties: false,
     default: {},
   },
@@ -153,12 +155,13 @@ export class AppSettings {
   /** The link form's last choice: provider, client id, issuer. Never a client secret. */
   rememberLinkForm(request: { provider?: string | undefined; clientId?: string | undefined; issuer?: string | undefined }): void {
     const provider = request.provider;
-    if (provider !== 'dropbox' && provider !== 'box' && provider !== 'oidc' && provider !== 'sandbox') return;
+    if (!isProviderChoice(provider)) return;
     const form: AppSettingsView['linkForm'] = { provider };
     const clientId = request.clientId?.trim();
     const issuer = request.issuer?.trim();
-    if (clientId && provider !== 'sandbox') form.clientId = clientId.slice(0, 256);
-    if (issuer && provider === 'oidc') form.issuer = issuer.slice(0, 2048);
+    // Not the sandbox's own client, which the form fills in by itself.
+    if (clientId && providerOption(provider).defaultClientId === null) form.clientId = clientId.slice(0, 256);
+    if (issuer && providerOption(provider).issuer) form.issuer = issuer.slice(0, 2048);
     this.#store.set('linkForm', form);
   }
 

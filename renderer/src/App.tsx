@@ -1,6 +1,8 @@
 // The window: every profile as a card, the link form when there is none (or "Add account"), and
 // the tray's requests. All state comes from main through `api`; the window keeps none of its own
-// that matters: a link in progress is shown again from main after a reload.
+// that matters: a link in progress is shown again from main after a reload. The profiles are read
+// once when the window opens (and on Retry); after that `status:changed` is their one source: a
+// command answers only its own result and the window never reads the profiles again after one.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { ApiError, AppInfo, AuthtrayApi, LinkRequest, ProfileView, UnlinkView } from '../../preload/api.js';
 import type { CommandBuffer } from './commands.js';
@@ -36,6 +38,8 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   const [loading, setLoading] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState<{ asked: boolean } | null>(null);
   const [shown, setShown] = useState<{ profile: string; seq: number } | null>(null);
+  /** A link just started whose profile `status:changed` has not brought yet. */
+  const [starting, setStarting] = useState<string | null>(null);
   /** The link form's last choice (provider, client id), remembered by main between runs. */
   const [lastForm, setLastForm] = useState<Partial<LinkRequest> | undefined>(undefined);
   /** What each profile was last linked with (without the secret), to fill the form when starting again. */
@@ -60,6 +64,10 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
     return api.onStatusChanged(setProfiles);
   }, [api, load]);
 
+  useEffect(() => {
+    if (starting !== null && profiles?.some((p) => p.profile === starting)) setStarting(null);
+  }, [profiles, starting]);
+
   const command = useSyncExternalStore(commands.subscribe, commands.current);
   useEffect(() => {
     if (!command.command) return;
@@ -74,9 +82,10 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
     if (request.provider) lastRequests.current.set(request.profile, { provider: request.provider, clientId: request.clientId, issuer: request.issuer });
     const result = await api.startLink(request);
     if (!result.ok) return result.error;
+    // The profile, now linking, arrives on status:changed.
+    setStarting(request.profile);
     setForm(null);
     setNotice(null);
-    await load();
     return null;
   }
 
@@ -88,7 +97,6 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
 
   async function startAgain(view: ProfileView) {
     await api.cancelLink(view.profile);
-    await load();
     if (view.account) relink(view);
     else setForm({ profile: view.profile, initial: lastRequests.current.get(view.profile), asked: true });
   }
@@ -96,11 +104,11 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   function unlinked(view: ProfileView, { revoked, warning }: UnlinkView) {
     // "Revoked" only when the provider answered the revocation with success.
     setNotice(warning ? `Unlinked ${accountTitle(view)}. ${warning}` : `Unlinked ${accountTitle(view)}: ${revoked ? 'its access was revoked and ' : ''}the credentials deleted.`);
-    void load();
   }
 
   const list = profiles ?? [];
-  const showForm = info !== null && profiles !== null && (list.length === 0 || form !== null);
+  const waitingForStart = starting !== null && !list.some((p) => p.profile === starting);
+  const showForm = info !== null && profiles !== null && ((list.length === 0 && !waitingForStart) || form !== null);
   const formProfile = form?.profile ?? (list.length === 0 ? 'default' : null);
   return (
     <main className="app" aria-busy={loading}>
@@ -155,6 +163,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
         </div>
       )}
       {profiles === null && !loadError && <p className="hint" role="status">Loading…</p>}
+      {waitingForStart && !showForm && <p className="hint" role="status">Starting the link…</p>}
       {!settingsOpen && (
         <footer className="actions add">
           <button type="button" className="quiet" onClick={() => setSettingsOpen({ asked: true })}>

@@ -6,6 +6,7 @@ import { Accounts } from '../../main/accounts.js';
 import { CHANNELS, createIpcHandlers, dispatch, registerIpc, senderInfoOf } from '../../main/app/ipc.js';
 import type { SenderInfo } from '../../main/app/security.js';
 import { AppService } from '../../main/app/service.js';
+import { providerOptions } from '../../main/link-request.js';
 import type { Channel, ProfileView, Result } from '../../preload/api.js';
 import { SANDBOX_CLIENTS } from '../sandbox/provider.js';
 import { approve } from '../support/login.js';
@@ -180,7 +181,10 @@ describe('linking through IPC', () => {
     });
     expect(pending).toMatchObject({ mode: 'loopback', waiting: true });
     const { redirectUrl } = await approve(pending.url);
-    const view = await ok<ProfileView>('link:finish', { profile: 'default', input: redirectUrl });
+    // The command answers only its own result; the linked profile comes on the change feed.
+    expect(await ok('link:finish', { profile: 'default', input: redirectUrl })).toBeNull();
+    await waitFor(() => events.some((e) => e.some((p) => p.linked)), 'a status event');
+    const view = events.findLast((e) => e.some((p) => p.linked))!.find((p) => p.profile === 'default');
     expect(view).toMatchObject({ linked: true, account: { id: 'alice', name: 'Alice Example' }, needsClientSecret: true, pending: null, error: null });
     const record = await storedRecord(fx.home, 'default');
     expect(record.clientSecret).toBe(secret);
@@ -250,7 +254,9 @@ describe('linking through IPC', () => {
   it('the sandbox is refused when packaged', async () => {
     const accounts = new Accounts({ home: fx.home, store: 'plaintext' });
     const service = new AppService({ accounts, sandbox: null, allowLoopbackHttp: false, openExternal: async () => {}, copyText: () => {} });
-    expect(await service.info()).toEqual({ sandbox: null, newLinkStore: { backend: 'plaintext', location: `${fx.home}/credentials`, secure: false } });
+    const info = await service.info();
+    expect(info).toEqual({ sandbox: null, providers: providerOptions(false), newLinkStore: { backend: 'plaintext', location: `${fx.home}/credentials`, secure: false } });
+    expect(info.providers.map((p) => [p.choice, p.clientSecret, p.issuer])).toEqual([['dropbox', 'none', false], ['box', 'required', false], ['oidc', 'optional', true]]);
     await expect(service.startLink({ profile: 'default', provider: 'sandbox' })).rejects.toMatchObject({ code: 'USAGE' });
   });
 

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
+import { providerOptions } from '../../main/link-request.js';
 import { WINDOW_CSP } from '../../main/app/scheme.js';
 import { buildApp } from '../../scripts/app.js';
 
@@ -50,7 +51,7 @@ describe('dist/app/main.js', () => {
       // Run from source: the sandbox is offered; AUTHTRAY_STORE=plaintext puts new links under AUTHTRAY_HOME.
       expect(report.appInfo).toEqual({
         ok: true,
-        value: { sandbox: { issuer: 'http://127.0.0.1:7480' }, newLinkStore: { backend: 'plaintext', location: join(home, 'credentials'), secure: false } },
+        value: { sandbox: { issuer: 'http://127.0.0.1:7480' }, providers: providerOptions(true), newLinkStore: { backend: 'plaintext', location: join(home, 'credentials'), secure: false } },
       });
     } finally {
       await rm(home, { recursive: true, force: true });

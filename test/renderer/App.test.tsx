@@ -2,7 +2,7 @@
 // The window as a whole: first run, several profiles and "Add account", status events, the tray's
 // requests, starting again, relinking, a store that cannot be read. Main is played by a small
 // scripted stand-in with the preload's API (the real one runs in the browser tests).
-import { act, cleanup, render, screen, within } from '@testing-library/react';
+import { act, cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppInfo, AppSettingsView, AuthtrayApi, LinkRequest, ProfileView, Result, UiCommand } from '../../preload/api.js';
@@ -38,18 +38,21 @@ class ScriptedMain {
     profiles: () => this.#answer('profiles', 'profiles', this.profiles),
     startLink: (r: LinkRequest) => {
       const view = { ...notLinked, profile: r.profile, provider: r.provider ?? 'dropbox', pending: { ...linking.pending!, profile: r.profile } };
-      if (!this.next.startLink?.length) this.profiles = [...this.profiles.filter((p) => p.profile !== r.profile), view];
+      if (!this.next.startLink?.length) this.#change([...this.profiles.filter((p) => p.profile !== r.profile), view]);
       return this.#answer('startLink', `startLink:${JSON.stringify(r)}`, view.pending);
     },
-    finishLink: (r) => this.#answer('finishLink', `finish:${r.input}`, linked),
+    finishLink: (r) => {
+      if (!this.next.finishLink?.length) this.#change(this.profiles.map((p) => (p.profile === r.profile ? { ...linked, profile: r.profile } : p)));
+      return this.#answer('finishLink', `finish:${r.input}`, null);
+    },
     cancelLink: (p) => {
-      this.profiles = this.profiles.filter((v) => v.profile !== p || v.account);
+      this.#change(this.profiles.filter((v) => v.profile !== p || v.account));
       return this.#answer('cancelLink', `cancel:${p}`, null);
     },
     openLink: (p) => this.#answer('openLink', `open:${p}`, null),
     copyLink: (p) => this.#answer('copyLink', `copy:${p}`, null),
     unlink: (p) => {
-      this.profiles = this.profiles.filter((v) => v.profile !== p);
+      this.#change(this.profiles.filter((v) => v.profile !== p));
       return this.#answer('unlink', `unlink:${p}`, { revoked: false, revocation: 'unreachable', warning: "The provider could not be asked to revoke the grant (Could not reach 127.0.0.1:9); the local credentials were deleted; remove access in the provider's account settings." });
     },
     settings: () => this.#answer('settings', 'settings', this.settings),
@@ -71,6 +74,12 @@ class ScriptedMain {
     revokeConsent: () => Promise.resolve({ ok: true, value: { questions: [], decisions: [] } }),
     onConsentChanged: () => () => {},
   };
+
+  /** As the real main does: a command changes the profiles, and every profile then arrives on status:changed, a moment after its answer. */
+  #change(profiles: ProfileView[]) {
+    this.profiles = profiles;
+    setTimeout(() => this.emit(this.profiles), 5);
+  }
 
   emit(profiles: ProfileView[]) {
     this.profiles = profiles;
@@ -187,6 +196,34 @@ describe('App', () => {
     const notice = await screen.findByText(/Unlinked Alice Example\. The provider could not be asked to revoke the grant/);
     expect(notice).toBeTruthy();
     expect(await screen.findByRole('heading', { name: 'Link an account' })).toBeTruthy();
+  });
+
+  it('commands answer only their own result: after start, finish, cancel and unlink the profiles come from status:changed alone', async () => {
+    const main = new ScriptedMain([linked], FROM_SOURCE);
+    const { user } = await show(main);
+    await user.click(screen.getByRole('button', { name: 'Add account' }));
+    await user.clear(screen.getByLabelText('Profile name'));
+    await user.type(screen.getByLabelText('Profile name'), 'work');
+    await user.click(screen.getByRole('button', { name: 'Link' }));
+    await user.type(await screen.findByLabelText('Code or address from the browser'), 'code');
+    await user.click(screen.getByRole('button', { name: 'Finish' }));
+    await waitFor(() => expect(screen.getAllByText('Linked')).toHaveLength(2));
+    await user.click(within(screen.getAllByRole('article')[1]!).getByRole('button', { name: 'Unlink…' }));
+    await user.click(screen.getByRole('button', { name: 'Unlink' }));
+    await screen.findByText(/Unlinked Alice Example\./);
+    await waitFor(() => expect(screen.getAllByRole('article')).toHaveLength(1));
+    expect(main.calls.filter((c) => c.startsWith('startLink') || c.startsWith('finish') || c.startsWith('unlink'))).toHaveLength(3);
+    expect(main.calls.filter((c) => c === 'profiles' || c === 'appInfo')).toEqual(['appInfo', 'profiles']);
+  });
+
+  it('first run, link started then cancelled: the card while linking, the form again after, with no second read', async () => {
+    const main = new ScriptedMain([], FROM_SOURCE);
+    const { user } = await show(main);
+    await user.click(screen.getByRole('button', { name: 'Link' }));
+    expect(await screen.findByRole('heading', { name: 'Approve authtray in your browser' })).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(await screen.findByRole('heading', { name: 'Link an account' })).toBeTruthy();
+    expect(main.calls.filter((c) => c === 'profiles' || c === 'appInfo')).toEqual(['appInfo', 'profiles']);
   });
 
   it('suggests a free profile name', () => {

@@ -36,6 +36,28 @@ describe('LinkForm', () => {
     expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual(['Sandbox (local test provider)', 'Dropbox', 'Box', 'OpenID Connect']);
   });
 
+  it('renders the providers and what each asks for from the app info alone (main says the rules)', async () => {
+    // A provider list main might send: the form shows these, in this order, with these fields.
+    const box = PLAIN.providers.find((p) => p.choice === 'box')!;
+    const oidc = PLAIN.providers.find((p) => p.choice === 'oidc')!;
+    const providers = [
+      { ...oidc, clientSecret: 'required' as const, clientIdLabel: 'Application id', clientIdHint: 'From your tenant.' },
+      { ...box, clientSecret: 'none' as const },
+    ];
+    const { requests, user } = form({ info: { ...PLAIN, providers } });
+    expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual(['OpenID Connect', 'Box']);
+    expect((screen.getByLabelText('Client secret') as HTMLInputElement).required).toBe(true);
+    expect(screen.getByLabelText('Application id').getAttribute('aria-describedby')).toBeTruthy();
+    expect(screen.getByText('From your tenant.')).toBeTruthy();
+    expect(screen.getByLabelText('Issuer URL')).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText('Provider'), 'box');
+    expect(screen.queryByLabelText(/Client secret/)).toBeNull();
+    expect(screen.queryByLabelText('Issuer URL')).toBeNull();
+    await user.type(screen.getByLabelText('Client id'), 'box-client');
+    await user.click(screen.getByRole('button', { name: 'Link' }));
+    expect(requests).toEqual([{ profile: 'default', provider: 'box', clientId: 'box-client', issuer: undefined, clientSecret: undefined }]);
+  });
+
   it('Dropbox: the app key, no secret field; Link sends the request', async () => {
     const { requests, user } = form();
     expect(screen.queryByLabelText(/Client secret/)).toBeNull();

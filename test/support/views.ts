@@ -1,9 +1,10 @@
 // Profile views and app info for the window and tray tests: the shapes main sends, in each state.
 import type { AppInfo, PendingLinkView, ProfileView } from '../../preload/api.js';
+import { providerOptions } from '../../main/link-request.js';
 
-export const PLAIN: AppInfo = { sandbox: null, newLinkStore: { backend: 'plaintext', location: '/home/a/.config/authtray/credentials', secure: false } };
-export const KEYRING: AppInfo = { sandbox: null, newLinkStore: { backend: 'keyring', location: 'Secret Service (login)', secure: true } };
-export const FROM_SOURCE: AppInfo = { ...PLAIN, sandbox: { issuer: 'http://127.0.0.1:7480' } };
+export const PLAIN: AppInfo = { sandbox: null, providers: providerOptions(false), newLinkStore: { backend: 'plaintext', location: '/home/a/.config/authtray/credentials', secure: false } };
+export const KEYRING: AppInfo = { sandbox: null, providers: providerOptions(false), newLinkStore: { backend: 'keyring', location: 'Secret Service (login)', secure: true } };
+export const FROM_SOURCE: AppInfo = { ...PLAIN, sandbox: { issuer: 'http://127.0.0.1:7480' }, providers: providerOptions(true) };
 
 const inAnHour = new Date(Date.now() + 3600_000).toISOString();
 

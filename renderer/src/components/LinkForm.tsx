@@ -20,16 +20,10 @@ export interface LinkFormProps {
   focusOnMount?: boolean;
 }
 
-const CLIENT_ID_HINT: Record<ProviderChoice, string> = {
-  dropbox: 'The app key of your app in the Dropbox App Console.',
-  box: 'The client id of your Custom App in the Box Developer Console.',
-  oidc: 'The client id of the native app you registered with your provider.',
-  sandbox: 'The sandbox knows authtray-sandbox; start it with npm run sandbox.',
-};
-
 export function LinkForm({ info, profile, suggestedProfile = 'default', initial, onSubmit, onCancel, relink, focusOnMount = false }: LinkFormProps) {
   const id = useId();
-  const choices: ProviderChoice[] = info.sandbox ? ['sandbox', 'dropbox', 'box', 'oidc'] : ['dropbox', 'box', 'oidc'];
+  // What each provider asks for comes from main (link-request.ts): the window keeps no rules of its own.
+  const choices = info.providers.map((option) => option.choice);
   const [name, setName] = useState(profile ?? suggestedProfile);
   const [provider, setProvider] = useState<ProviderChoice>(initial?.provider && choices.includes(initial.provider) ? initial.provider : choices[0]!);
   const [clientId, setClientId] = useState(initial?.clientId ?? '');
@@ -43,6 +37,8 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
   useEffect(() => {
     if (focusOnMount) formRef.current?.querySelector<HTMLElement>('input, select, button')?.focus();
   }, [focusOnMount]);
+
+  const option = info.providers.find((o) => o.choice === provider) ?? info.providers[0]!;
 
   async function submit(request: LinkRequest) {
     setBusy(true);
@@ -63,13 +59,13 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
       profile: profile ?? name.trim(),
       provider,
       clientId: clientId.trim() || undefined,
-      issuer: provider === 'oidc' ? issuer.trim() : undefined,
-      clientSecret: (provider === 'box' || provider === 'oidc') && secret ? secret : undefined,
+      issuer: option.issuer ? issuer.trim() : undefined,
+      clientSecret: option.clientSecret !== 'none' && secret ? secret : undefined,
     });
   }
 
-  const secretShown = relink ? relink.needsClientSecret : provider === 'box' || provider === 'oidc';
-  const secretRequired = relink ? relink.needsClientSecret : provider === 'box';
+  const secretShown = relink ? relink.needsClientSecret : option.clientSecret !== 'none';
+  const secretRequired = relink ? relink.needsClientSecret : option.clientSecret === 'required';
   const retryable = error !== null && adviceFor(error.code).action === 'retry';
   return (
     <form className="card link-form" ref={formRef} onSubmit={onFormSubmit} aria-labelledby={`${id}-title`}>
@@ -96,26 +92,26 @@ export function LinkForm({ info, profile, suggestedProfile = 'default', initial,
           ))}
         </select>
       </div>
-      {provider === 'oidc' && (
+      {option.issuer && (
         <div className="field">
           <label htmlFor={`${id}-issuer`}>Issuer URL</label>
           <input id={`${id}-issuer`} type="url" value={issuer} onChange={(e) => setIssuer(e.target.value)} required placeholder="https://accounts.example.com" />
         </div>
       )}
       <div className="field">
-        <label htmlFor={`${id}-client`}>{provider === 'dropbox' ? 'App key' : 'Client id'}</label>
+        <label htmlFor={`${id}-client`}>{option.clientIdLabel}</label>
         <input
           id={`${id}-client`}
           value={clientId}
           onChange={(e) => setClientId(e.target.value)}
-          required={provider !== 'sandbox'}
-          placeholder={provider === 'sandbox' ? 'authtray-sandbox' : undefined}
+          required={option.defaultClientId === null}
+          placeholder={option.defaultClientId ?? undefined}
           autoComplete="off"
           spellCheck={false}
           aria-describedby={`${id}-client-hint`}
         />
         <p className="hint" id={`${id}-client-hint`}>
-          {CLIENT_ID_HINT[provider]}
+          {option.clientIdHint}
         </p>
       </div>
         </>
