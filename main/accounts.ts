@@ -12,7 +12,7 @@ import { defaultAuthDeps } from './auth/deps.js';
 import { loggingFetch } from './auth/protocol-log.js';
 import type { OAuthSession, TokenOptions } from './auth/session.js';
 import type { ProfileConfig, ProfileSettings, StoreInfo } from './model.js';
-import { providerName } from './link-request.js';
+import { entryProviderName } from './link-request.js';
 import { assertProfileName } from './store/profile-name.js';
 import { boxJwt, developerTokens, type AccountsContext, type AccountsOptions } from './accounts/context.js';
 import { Linking, type LinkOptions, type LinkStarted, type PendingLink } from './accounts/linking.js';
@@ -123,9 +123,13 @@ export class Accounts {
     return this.#linking.pendingLinks();
   }
 
-  /** Where a new link's credentials would be stored; a locked keyring throws KeyringAccessError, as linking would. */
-  newLinkStore(): Promise<StoreInfo> {
-    return this.#profiles.newLinkStore();
+  /**
+   * Where a new link's credentials would be stored; a locked keyring throws KeyringAccessError, as
+   * linking would. The keyring is probed once (a write and a delete) and that answer kept until
+   * `retry`, or until a keyring call shows it changed: reading a status writes nothing.
+   */
+  newLinkStore(options: { retry?: boolean } = {}): Promise<StoreInfo> {
+    return this.#profiles.newLinkStore(options);
   }
 
   /** Subscribes to status changes; returns the unsubscribe function. */
@@ -178,8 +182,7 @@ export class Accounts {
           this.#profiles.status(name, data.profiles[name]!, async () => 'none').catch((err: unknown): ProfileStatus => {
             if (!(err instanceof AuthtrayError) || err.code === ErrorCodes.KEYRING_ACCESS) throw err;
             const entry = data.profiles[name] as Partial<ProfileConfig> | undefined;
-            const provider = typeof entry?.settings?.provider === 'string' ? providerName(entry.settings) : 'unknown';
-            return { profile: name, provider, linked: false, needsRelink: false, account: entry?.account ?? null, token: null, store: null, problem: err.message };
+            return { profile: name, provider: entryProviderName(entry), linked: false, needsRelink: false, account: entry?.account ?? null, token: null, store: null, problem: err.message, cliProblem: err.cliMessage };
           }),
         ),
     );
@@ -276,7 +279,7 @@ export class Accounts {
   /** Saves a link made without a browser (Box JWT, developer token), with the same backend rules. */
   async #saveLinked(profile: string, linked: NewLink): Promise<ProfileStatus> {
     const chosen = await this.#profiles.backendForLink(profile);
-    if (chosen.fallbackWarning) this.#ctx.warn(chosen.fallbackWarning);
+    if (chosen.fallbackWarning) this.#ctx.warn(chosen.fallbackWarning, chosen.fallbackCliWarning);
     await this.abandonLink(profile);
     const status = await this.#keep(profile, linked, chosen.backend);
     this.#changed(profile);

@@ -46,12 +46,22 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export const NO_REVOCATION_ENDPOINT = 'The provider has no revocation endpoint, so nothing was sent and the grant stays valid there';
 export const REMOVE_ACCESS = "remove access in the provider's account settings";
 
+/** What every error takes besides its message: the cause, and the command's wording where it differs. */
+export interface ErrorOptions {
+  cause?: unknown;
+  /**
+   * The same message in the command's words (its flags, `authtray ...` commands). The message itself
+   * names no face's controls: the command prints this instead, the window adds its buttons.
+   */
+  cliMessage?: string | undefined;
+}
+
 /** Base class: `instanceof AuthtrayError` and a `code` from {@link ErrorCodes}. */
 export class AuthtrayError extends Error {
   readonly code: ErrorCode;
   /** The same message in the command's words (flags instead of settings), where they differ. */
   readonly cliMessage: string | undefined;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; cliMessage?: string }) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     // Whatever a message quotes (a provider's words, a file's contents), no control character reaches a face.
     super(cleanMessage(message), options);
     this.code = code;
@@ -61,7 +71,7 @@ export class AuthtrayError extends Error {
 }
 
 export class UsageError extends AuthtrayError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(ErrorCodes.USAGE, message, options);
   }
 }
@@ -88,7 +98,7 @@ export class CsrfError extends AuthtrayError {
 }
 
 export class NotApprovedError extends AuthtrayError {
-  constructor(message = 'The link was not approved at the provider. Run link again and choose Allow.') {
+  constructor(message = 'The link was not approved at the provider. Start the link again and choose Allow.') {
     super(ErrorCodes.NOT_APPROVED, message);
   }
 }
@@ -111,7 +121,7 @@ export class ProviderError extends AuthtrayError {
 export class ProviderAnswerError extends AuthtrayError {
   readonly status: number | null;
   readonly oauthError: string | null;
-  constructor(message: string, options?: { cause?: unknown; cliMessage?: string; status?: number; oauthError?: string | null }) {
+  constructor(message: string, options?: ErrorOptions & { status?: number; oauthError?: string | null }) {
     super(ErrorCodes.PROVIDER_ERROR, message, options);
     this.status = options?.status ?? null;
     this.oauthError = options?.oauthError ?? null;
@@ -120,7 +130,7 @@ export class ProviderAnswerError extends AuthtrayError {
 
 /** The provider rejected the authorization code (wrong, used or expired). */
 export class InvalidTokenError extends AuthtrayError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(ErrorCodes.INVALID_TOKEN, message, options);
   }
 }
@@ -133,19 +143,32 @@ export class ConnectionFailedError extends AuthtrayError {
 
 export class NotLinkedError extends AuthtrayError {
   constructor(profile: string) {
-    super(ErrorCodes.NOT_LINKED, `Profile "${profile}" is not linked. Run: authtray link --profile ${profile} --provider ...`);
+    super(ErrorCodes.NOT_LINKED, `Profile "${profile}" is not linked. Link it first.`, { cliMessage: `Profile "${profile}" is not linked. Run: authtray link --profile ${profile} --provider ...` });
   }
 }
 
 export class NeedsRelinkError extends AuthtrayError {
   constructor(profile: string, reason = 'the provider no longer accepts its credentials') {
-    super(ErrorCodes.NEEDS_RELINK, `Profile "${profile}" needs to be linked again: ${reason}. Run: authtray link --profile ${profile}`);
+    super(ErrorCodes.NEEDS_RELINK, `Profile "${profile}" needs to be linked again: ${reason}. Link it again to use it.`, {
+      cliMessage: `Profile "${profile}" needs to be linked again: ${reason}. Run: authtray link --profile ${profile}`,
+    });
   }
 }
 
 export class CredentialStoreError extends AuthtrayError {
-  constructor(message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+  constructor(message: string, options?: ErrorOptions & { code?: ErrorCode }) {
     super(options?.code ?? ErrorCodes.STORE_ERROR, message, options);
+  }
+}
+
+/** config.json cannot be used as it is (not JSON, not authtray's shape). It is left as it is: nothing overwrites it. */
+export class ConfigFileError extends CredentialStoreError {
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`The config file ${path} cannot be read as authtray's settings: ${problem}. authtray changed nothing in it: correct it (or put back a backup), then try again.`, options);
   }
 }
 

@@ -50,9 +50,15 @@ export function providerName(settings: Pick<ProfileSettings, 'provider' | 'sandb
   return settings.sandbox ? 'sandbox' : settings.provider;
 }
 
+/** How a config entry's provider is named, even when the entry is damaged ('unknown'). */
+export function entryProviderName(entry: { settings?: unknown } | null | undefined): string {
+  const settings = entry?.settings as Partial<ProfileSettings> | null | undefined;
+  return typeof settings?.provider === 'string' ? providerName(settings as ProfileSettings) : 'unknown';
+}
+
 /** A link was asked for without its client secret. */
 export function clientSecretMissing(): UsageError {
-  return new UsageError('This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.');
+  return new UsageError('This client needs its client secret: give it when you link.', { cliMessage: 'This client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.' });
 }
 
 /** Something the person must still give; each face words it for its own controls. */

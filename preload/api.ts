@@ -84,6 +84,11 @@ export interface AppInfo {
   newLinkStore: StoreView | null;
 }
 
+export interface AppInfoRequest {
+  /** The person asked to try again: the keyring is probed afresh. */
+  retry?: boolean | undefined;
+}
+
 export interface LinkRequest {
   profile: string;
   /** Absent: link again with the profile's saved settings (after "needs relink"). */
@@ -177,7 +182,8 @@ export type ConsentRevokeRequest = Omit<ConsentDecisionView, 'decidedAt'>;
 
 /** Request/response channels: `ipcMain.handle` on one side, `ipcRenderer.invoke` on the other. */
 export interface Channels {
-  'app:info': { request: null; response: AppInfo };
+  /** `retry`: ask the keyring afresh (the window's Retry); otherwise its last answer is used. */
+  'app:info': { request: AppInfoRequest | null; response: AppInfo };
   'profiles:list': { request: null; response: ProfileView[] };
   'link:start': { request: LinkRequest; response: PendingLinkView };
   /** Answers null: the linked profile arrives on `status:changed`, like every profile change. */
@@ -216,7 +222,7 @@ export type EventChannel = keyof Events;
 
 /** What the preload exposes as `window.authtray`: one method per channel, one subscription per event. */
 export interface AuthtrayApi {
-  appInfo(): Promise<Result<AppInfo>>;
+  appInfo(options?: AppInfoRequest): Promise<Result<AppInfo>>;
   profiles(): Promise<Result<ProfileView[]>>;
   startLink(request: LinkRequest): Promise<Result<PendingLinkView>>;
   finishLink(request: FinishRequest): Promise<Result<null>>;

@@ -34,7 +34,7 @@ export function createAuthtrayApi(transport: Transport): AuthtrayApi {
       };
     };
   const api: AuthtrayApi = {
-    appInfo: () => call('app:info', null),
+    appInfo: (options) => call('app:info', options?.retry ? { retry: true } : null),
     profiles: () => call('profiles:list', null),
     startLink: (request) => call('link:start', request),
     finishLink: (request) => call('link:finish', request),

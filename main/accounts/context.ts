@@ -33,7 +33,7 @@ export interface AccountsOptions {
    */
   protocolLog?: ((line: string) => void) | undefined;
   /** Non-fatal problems the user should hear about (a failed revocation, a fallback). */
-  warn?: (message: string) => void;
+  warn?: (message: string, cliMessage?: string) => void;
   loopbackTimeoutMs?: number;
   refreshMarginMs?: number;
   /**
@@ -48,7 +48,8 @@ export interface AccountsContext {
   readonly deps: AuthDeps;
   /** The protocol log, if on. */
   readonly log: ((line: string) => void) | undefined;
-  readonly warn: (message: string) => void;
+  /** A warning, and the same in the command's words where they differ. */
+  readonly warn: (message: string, cliMessage?: string) => void;
   /** Tells the status listeners that `profile` may have changed. */
   readonly changed: (profile: string) => void;
 }

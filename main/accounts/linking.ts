@@ -73,7 +73,10 @@ export class Linking {
   async start(profile: string, settings: ProfileSettings, options: LinkOptions = {}): Promise<LinkStarted> {
     assertProfileName(profile);
     if (settings.provider === 'box-jwt' || settings.provider === 'box-developer-token') {
-      throw new UsageError(`A ${settings.provider} profile links without a browser: use linkBoxJwt / linkDeveloperToken (authtray link --provider ${settings.provider}).`);
+      const said = `A ${settings.provider} profile links without a browser`;
+      throw new UsageError(`${said}: link it again with its Box app settings or developer token (linkBoxJwt / linkDeveloperToken).`, {
+        cliMessage: `${said}: use linkBoxJwt / linkDeveloperToken (authtray link --provider ${settings.provider}).`,
+      });
     }
     const [{ resolveProvider, forLinking }, { startLoopbackListener }, { buildAuthorization }] = await Promise.all([providers(), loopback(), flow()]);
     const { deps, warn, changed } = this.#ctx;
@@ -83,13 +86,14 @@ export class Linking {
     // Before the address is shown: the store can take the record (nothing is pending yet).
     await checkLinkTarget(chosen.store, profile);
     // Told before anything secret is written there (SECURITY.md, storage).
-    if (chosen.fallbackWarning) warn(chosen.fallbackWarning);
+    if (chosen.fallbackWarning) warn(chosen.fallbackWarning, chosen.fallbackCliWarning);
     this.cancel(profile);
     let mode = options.redirect ?? settings.redirect ?? provider.defaultRedirect;
     let listener: LoopbackListener<ProfileStatus> | null = null;
     if (mode === 'loopback') {
       if (provider.loopbackPort === null) {
-        throw new UsageError(`${provider.kind} matches redirect URIs exactly: give the registered port with --port, or use --redirect paste.`);
+        const said = `${provider.kind} matches redirect URIs exactly`;
+        throw new UsageError(`${said}: give the port registered with the provider, or use the paste redirect.`, { cliMessage: `${said}: give the registered port with --port, or use --redirect paste.` });
       }
       try {
         listener = await startLoopbackListener({
@@ -101,7 +105,8 @@ export class Linking {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
         if (provider.pasteRedirectUri !== null) {
-          throw new UsageError(`Port ${provider.loopbackPort} on 127.0.0.1 is in use: choose another --port, or leave it out to use any free port.`);
+          const said = `Port ${provider.loopbackPort} on 127.0.0.1 is in use`;
+          throw new UsageError(`${said}: choose another port, or give none to use any free port.`, { cliMessage: `${said}: choose another --port, or leave it out to use any free port.` });
         }
         // Dropbox: the registered port is busy, so let the provider show the code instead.
         warn(`Port ${provider.loopbackPort} on 127.0.0.1 is in use, so the browser cannot hand the code back: copy the code the provider shows and paste it here.`);

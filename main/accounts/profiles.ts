@@ -27,6 +27,8 @@ export interface ProfileStatus {
   store: StoreInfo | null;
   /** Only for a profile that cannot be used as it is (a damaged record or config entry): what is wrong and what to do. */
   problem?: string;
+  /** The same in the command's words, where they differ. */
+  cliProblem?: string;
 }
 
 /** What a new link keeps: nothing secret but the record, which goes to the credential store only. */
@@ -74,20 +76,20 @@ export class Profiles {
    */
   async backendForLink(profile: string): Promise<ChosenBackend> {
     const previous = (await this.#config.read()).profiles[profile];
-    if (!previous) return this.#backends.choose(this.#storeChoice);
+    // About to write: the keyring is asked afresh, not from the last probe.
+    if (!previous) return this.#backends.choose(this.#storeChoice, { fresh: true });
     const remembered = previous.store.backend;
     const wanted = this.#storeChoice === 'auto' || !isSharedStoreUrl(this.#storeChoice) ? this.#storeChoice : sharedStoreLocation(this.#storeChoice);
     if (wanted !== 'auto' && wanted !== remembered) {
-      throw new UsageError(
-        `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked. To move them, run: authtray store migrate --profile ${profile} --to ${wanted}`,
-      );
+      const said = `Profile "${profile}" keeps its credentials in ${remembered} until it is unlinked.`;
+      throw new UsageError(`${said} To move them, migrate the profile to ${wanted}.`, { cliMessage: `${said} To move them, run: authtray store migrate --profile ${profile} --to ${wanted}` });
     }
-    return this.#backends.choose(remembered);
+    return this.#backends.choose(remembered, { fresh: true });
   }
 
-  /** Where a new link's credentials would be stored, as linking would choose. */
-  async newLinkStore(): Promise<StoreInfo> {
-    return (await this.#backends.choose(this.#storeChoice)).store.info;
+  /** Where a new link's credentials would be stored, as linking would choose; from the last keyring probe unless `retry`. */
+  async newLinkStore(options: { retry?: boolean } = {}): Promise<StoreInfo> {
+    return (await this.#backends.choose(this.#storeChoice, { fresh: options.retry === true })).store.info;
   }
 
   /**
@@ -125,7 +127,9 @@ export class Profiles {
   /** A config entry that cannot be used is a store error that says how to recover, not a crash. */
   assertUsable(profile: string, config: ProfileConfig): void {
     const problem = entryProblem(config);
-    if (problem) throw new CredentialStoreError(`The entry of profile "${profile}" in ${this.#config.path} is damaged (${problem}). Run: authtray unlink --profile ${profile}, then link it again.`);
+    if (!problem) return;
+    const said = `The entry of profile "${profile}" in ${this.#config.path} is damaged (${problem}).`;
+    throw new CredentialStoreError(`${said} Unlink the profile, then link it again.`, { cliMessage: `${said} Run: authtray unlink --profile ${profile}, then link it again.` });
   }
 
   /** Where the config file is, for messages. */
@@ -199,7 +203,7 @@ export class Profiles {
     const fromBackend = config.store.backend;
     if (fromBackend === to) throw new UsageError(`Profile "${profile}" already keeps its credentials in ${to}.`);
     const from = this.#backends.open(fromBackend);
-    const target = await this.#backends.choose(to);
+    const target = await this.#backends.choose(to, { fresh: true });
     if (!target.store.info.secure) {
       this.#ctx.warn(`The credentials of profile "${profile}" will be stored in plain text in ${target.store.info.location}, readable by anyone who can read your files.`);
     }

@@ -142,7 +142,8 @@ export class Agent {
       this.#state(request.profile).served++;
       return { v: PROTOCOL_VERSION, ok: true, token: issued.accessToken, expiresAt: issued.expiresAt };
     } catch (err) {
-      if (err instanceof AuthtrayError) return { v: PROTOCOL_VERSION, ok: false, error: { code: err.code, message: err.message } };
+      // The command's wording rides along for the `authtray token` that asked (main/cli/token-agent.ts).
+      if (err instanceof AuthtrayError) return { v: PROTOCOL_VERSION, ok: false, error: { code: err.code, message: err.message, ...(err.cliMessage ? { cliMessage: err.cliMessage } : {}) } };
       throw err;
     }
   }

@@ -49,7 +49,10 @@ export interface AgentInfo {
 
 export interface WireError {
   code: string;
+  /** What happened and what to do, in words for any caller. */
   message: string;
+  /** The same in the command's words (its flags), when they differ: what `authtray token` prints. */
+  cliMessage?: string;
 }
 
 /** Sent before the answer while the person is asked (consent in the app). */

@@ -40,7 +40,7 @@ const none = z.null();
 const profileRequest = z.strictObject({ profile });
 
 const SCHEMAS: { [C in Channel]: z.ZodType<Channels[C]['request']> } = {
-  'app:info': none,
+  'app:info': z.strictObject({ retry: z.boolean().optional() }).nullable(),
   'profiles:list': none,
   'link:start': z.strictObject({
     profile,
@@ -83,7 +83,7 @@ function handler<C extends Channel>(channel: C, run: (request: Channels[C]['requ
 /** One handler per channel over the app service. */
 export function createIpcHandlers(service: AppService): Handlers {
   return {
-    'app:info': handler('app:info', () => service.info()),
+    'app:info': handler('app:info', (request) => service.info({ retry: request?.retry === true })),
     'profiles:list': handler('profiles:list', () => service.profiles()),
     'link:start': handler('link:start', (request) => service.startLink(request)),
     'link:finish': handler('link:finish', ({ profile, input }) => service.finishLink(profile, input)),

@@ -11,7 +11,7 @@ import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.
 import { healthOfError } from '../health/health.js';
 import { accountLine } from '../health/notices.js';
 import type { LinkWatch } from '../health/watch.js';
-import { LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
+import { entryProviderName, LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
 import type { Consent } from '../agent/consent.js';
@@ -60,11 +60,14 @@ export class AppService {
     this.#unsubscribe = () => unsubscribe.forEach((u) => u?.());
   }
 
-  /** What the window needs to know before the first link. */
-  async info(): Promise<AppInfo> {
+  /**
+   * What the window needs to know before the first link. Where a new link would go comes from the
+   * last keyring probe (reading it writes nothing); `retry` probes afresh.
+   */
+  async info(options: { retry?: boolean } = {}): Promise<AppInfo> {
     // A keyring that cannot be used now (locked) is reported by the profiles and by linking itself;
     // it never falls back to plain text, so there is nothing to warn about here.
-    const store = await this.#accounts.newLinkStore().catch((err: unknown) => {
+    const store = await this.#accounts.newLinkStore(options).catch((err: unknown) => {
       if (err instanceof AuthtrayError && err.code === ErrorCodes.KEYRING_ACCESS) return null;
       throw err;
     });
@@ -87,7 +90,7 @@ export class AppService {
   #view({ profile, config, settings, pending, status, error }: ProfileSnapshot): ProfileView {
     const base = {
       profile,
-      provider: config ? providerName(config.settings) : (pending?.provider ?? 'none'),
+      provider: config ? entryProviderName(config) : (pending?.provider ?? 'none'),
       needsClientSecret: needsClientSecret(settings),
       pending: pending && pendingView(pending),
       error: this.#errors.get(profile) ?? null,
@@ -113,7 +116,7 @@ export class AppService {
       ...base,
       linked: false,
       needsRelink: config?.needsRelink ?? false,
-      account: config ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
+      account: config?.account ? { id: config.account.id, name: config.account.name, email: config.account.email } : null,
       token: null,
       store: null,
       error: toApiError(error),

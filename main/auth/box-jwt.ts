@@ -111,17 +111,16 @@ const isEncryptedPem = (pem: string) => /-----BEGIN ENCRYPTED PRIVATE KEY-----|P
 export function loadSigningKey(key: JwtKeyMaterial): KeyObject {
   const encrypted = isEncryptedPem(key.privateKey);
   if (encrypted && !key.passphrase) {
-    throw new UsageError('boxAppSettings.appAuth.privateKey is encrypted and no passphrase was given: set boxAppSettings.appAuth.passphrase or AUTHTRAY_KEY_PASSPHRASE.');
+    const said = 'boxAppSettings.appAuth.privateKey is encrypted and no passphrase was given: set boxAppSettings.appAuth.passphrase';
+    throw new UsageError(`${said} or give the passphrase.`, { cliMessage: `${said} or AUTHTRAY_KEY_PASSPHRASE.` });
   }
   let keyObject: KeyObject;
   try {
     keyObject = createPrivateKey({ key: key.privateKey, format: 'pem', ...(encrypted ? { passphrase: key.passphrase } : {}) });
   } catch {
-    throw new UsageError(
-      encrypted
-        ? 'The passphrase does not decrypt boxAppSettings.appAuth.privateKey: check boxAppSettings.appAuth.passphrase (or AUTHTRAY_KEY_PASSPHRASE).'
-        : 'boxAppSettings.appAuth.privateKey is not a readable PEM private key. Download the app settings again.',
-    );
+    if (!encrypted) throw new UsageError('boxAppSettings.appAuth.privateKey is not a readable PEM private key. Download the app settings again.');
+    const said = 'The passphrase does not decrypt boxAppSettings.appAuth.privateKey: check boxAppSettings.appAuth.passphrase';
+    throw new UsageError(`${said} (or the passphrase given).`, { cliMessage: `${said} (or AUTHTRAY_KEY_PASSPHRASE).` });
   }
   if (keyObject.asymmetricKeyType !== 'rsa') throw new UsageError('boxAppSettings.appAuth.privateKey is not an RSA key; Box signs assertions with RS256, RS384 or RS512.');
   return keyObject;
@@ -161,7 +160,7 @@ interface GrantSecrets {
 /** One token request with a fresh assertion. oauth4webapi's errors pass through unchanged. */
 async function assertionGrant(provider: Provider, secrets: GrantSecrets, deps: AuthDeps): Promise<oauth.TokenEndpointResponse> {
   const profile = provider.settings.jwt;
-  if (!profile) throw new UsageError('This profile has no JWT settings: link it again with --settings.');
+  if (!profile) throw new UsageError("This profile has no JWT settings: link it again with the Box app's settings file.", { cliMessage: 'This profile has no JWT settings: link it again with --settings.' });
   const { as, client } = provider;
   const assertion = await createBoxAssertion({
     clientId: client.client_id,
@@ -185,7 +184,9 @@ async function assertionGrant(provider: Provider, secrets: GrantSecrets, deps: A
 
 /** The provider's `renew` for `jwt` records: a new assertion, signed with the key kept in the record. */
 export function renewWithAssertion(provider: Provider, record: CredentialRecord, deps: AuthDeps): Promise<oauth.TokenEndpointResponse> {
-  if (!record.jwtKey || !record.clientSecret) throw new UsageError('The stored JWT credentials are incomplete: link the profile again with --settings.');
+  if (!record.jwtKey || !record.clientSecret) {
+    throw new UsageError("The stored JWT credentials are incomplete: link the profile again with the Box app's settings file.", { cliMessage: 'The stored JWT credentials are incomplete: link the profile again with --settings.' });
+  }
   return assertionGrant(provider, { clientSecret: record.clientSecret, jwtKey: record.jwtKey }, deps);
 }
 
@@ -215,8 +216,11 @@ function refusal(err: oauth.ResponseBodyError): InvalidTokenError {
       ? 'Check boxAppSettings.clientID and boxAppSettings.clientSecret.'
       : err.error === 'unauthorized_client'
         ? 'The app may not use server authentication: check its authentication method and that it is authorized in the enterprise.'
-        : 'Check boxAppSettings.appAuth.privateKey and boxAppSettings.appAuth.publicKeyID (the key pair registered for the app), enterpriseID or --user, and the clock of this computer.';
-  return new InvalidTokenError(`Box refused the app's JWT assertion (${oauthErrorText(err)}). ${hint}`, { cause: err });
+        : null;
+  const said = `Box refused the app's JWT assertion (${oauthErrorText(err)}).`;
+  if (hint) return new InvalidTokenError(`${said} ${hint}`, { cause: err });
+  const check = (user: string) => `${said} Check boxAppSettings.appAuth.privateKey and boxAppSettings.appAuth.publicKeyID (the key pair registered for the app), enterpriseID or ${user}, and the clock of this computer.`;
+  return new InvalidTokenError(check('the app user id'), { cause: err, cliMessage: check('--user') });
 }
 
 /**
@@ -228,11 +232,14 @@ export async function linkBoxJwt(options: BoxJwtLinkOptions, deps: AuthDeps): Pr
   const algorithm = options.algorithm ?? 'RS256';
   if (!JWT_ALGORITHMS.includes(algorithm)) throw new UsageError(`The algorithm must be one of ${JWT_ALGORITHMS.join(', ')}.`);
   const user = options.user?.trim();
-  if (options.user !== undefined && !/^\d{1,20}$/.test(user ?? '')) throw new UsageError('--user must be a Box user id (digits).');
+  if (options.user !== undefined && !/^\d{1,20}$/.test(user ?? '')) throw new UsageError('The app user must be a Box user id (digits).', { cliMessage: '--user must be a Box user id (digits).' });
   let subject: BoxJwtSubject;
   if (user) subject = { type: 'user', id: user };
   else if (app.enterpriseId && app.enterpriseId !== '0') subject = { type: 'enterprise', id: app.enterpriseId };
-  else throw new UsageError('enterpriseID is missing in the Box app settings: give --user ID to act as an app user, or download settings that name the enterprise.');
+  else {
+    const missing = (give: string) => `enterpriseID is missing in the Box app settings: give ${give} to act as an app user, or download settings that name the enterprise.`;
+    throw new UsageError(missing('an app user id'), { cliMessage: missing('--user ID') });
+  }
   const jwtKey: JwtKeyMaterial = { privateKey: app.privateKey, passphrase: options.passphrase ?? app.passphrase };
   loadSigningKey(jwtKey); // a wrong passphrase shows here, before anything is sent
   const settings: ProfileSettings = {

@@ -1,36 +1,13 @@
 /**
  * The protocol log (`--verbose`, AUTHTRAY_DEBUG=1): every request to a provider and its answer,
  * one line each, with every secret redacted. This module is the one place where that is decided:
- * nothing else writes request or answer contents anywhere.
+ * nothing else writes request or answer contents anywhere. Which names are secret: main/secret-names.ts.
  */
+import { isSecretName, REDACTED } from '../secret-names.js';
 
-/** Parameter, header and JSON member names whose values are secret (codes, verifiers, nonces, tokens, passwords). */
-const SECRET_NAMES = new Set([
-  'code',
-  'code_verifier',
-  'state',
-  'nonce',
-  'client_secret',
-  'client_assertion',
-  'assertion',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'token',
-  'subject_token',
-  'actor_token',
-  'device_code',
-  'user_code',
-  'password',
-  'authorization',
-  'cookie',
-  'set-cookie',
-  'dpop',
-]);
+export { REDACTED } from '../secret-names.js';
 
-export const REDACTED = '[redacted]';
-
-const isSecret = (name: string) => SECRET_NAMES.has(name.toLowerCase());
+const isSecret = isSecretName;
 
 /** A URL with the values of secret query parameters replaced. */
 export function redactUrl(url: string | URL): string {

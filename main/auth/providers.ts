@@ -117,7 +117,7 @@ function str(value: unknown): string | null {
 }
 
 function clientSecretAuth(kind: string, secret: string | undefined): oauth.ClientAuth {
-  if (!secret) throw new UsageError(`This ${kind} client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.`);
+  if (!secret) throw new UsageError(`This ${kind} client needs its client secret: give it when you link.`, { cliMessage: `This ${kind} client needs its client secret: set AUTHTRAY_CLIENT_SECRET or enter it when asked.` });
   return oauth.ClientSecretPost(secret);
 }
 
@@ -409,7 +409,7 @@ function withCleanAccount(provider: Provider): Provider {
 async function providerFor(settings: ProfileSettings, deps: AuthDeps): Promise<Provider> {
   // A developer token needs no client id: nothing it does authenticates the client.
   if (settings.provider === 'box-developer-token') return boxDeveloperToken(settings);
-  if (!settings.clientId) throw new UsageError('A client id is needed: pass --client-id.');
+  if (!settings.clientId) throw new UsageError('A client id is needed: give the client id from your app registration.', { cliMessage: 'A client id is needed: pass --client-id.' });
   switch (settings.provider) {
     case 'dropbox':
       return dropbox(settings);
@@ -430,7 +430,7 @@ async function providerFor(settings: ProfileSettings, deps: AuthDeps): Promise<P
         } else if (settings.issuer) {
           metadata = await discover(settings.issuer, deps);
         } else {
-          throw new UsageError('An OpenID Connect profile needs --issuer (or --authorize-url and --token-url).');
+          throw new UsageError('An OpenID Connect profile needs its issuer URL (or its authorization and token endpoints).', { cliMessage: 'An OpenID Connect profile needs --issuer (or --authorize-url and --token-url).' });
         }
       }
       return oidc({ ...settings, metadata }, metadata);

@@ -72,9 +72,8 @@ export interface CloseOptions {
 /** A caller asked for more validity than the provider's tokens have, even fresh from a refresh. */
 function tooShort(profile: string, minValidMs: number, record: CredentialRecord, issuedAt: number): UsageError {
   const lifetime = Math.max(0, Math.round(((record.expiresAt ?? issuedAt) - issuedAt) / 1000));
-  return new UsageError(
-    `Profile "${profile}" cannot give a token valid for ${Math.round(minValidMs / 1000)} s: the provider's tokens last ${lifetime} s. Ask for less with --min-valid.`,
-  );
+  const said = `Profile "${profile}" cannot give a token valid for ${Math.round(minValidMs / 1000)} s: the provider's tokens last ${lifetime} s.`;
+  return new UsageError(`${said} Ask for a shorter minimum validity.`, { cliMessage: `${said} Ask for less with --min-valid.` });
 }
 
 /** Grant failures that mean the credentials are dead, not that the provider is having a bad day. */

@@ -107,13 +107,13 @@ export async function downscopeToken(
     {
       what: 'the token exchange',
       refused: (err) => {
-        const hint =
-          err.error === 'invalid_scope' && isBox(provider)
-            ? ` Box's downscope scopes are ${BOX_DOWNSCOPE_SCOPES.join(', ')}.`
-            : err.error === 'invalid_grant'
-              ? ' The access token was not accepted: check the profile with authtray status.'
-              : '';
-        return new InvalidTokenError(`${new URL(as.token_endpoint!).host} refused to downscope the token (${oauthErrorText(err)}).${hint}`, { cause: err });
+        const said = `${new URL(as.token_endpoint!).host} refused to downscope the token (${oauthErrorText(err)}).`;
+        if (err.error === 'invalid_grant') {
+          const hint = ' The access token was not accepted:';
+          return new InvalidTokenError(`${said}${hint} check the profile's status.`, { cause: err, cliMessage: `${said}${hint} check the profile with authtray status.` });
+        }
+        const hint = err.error === 'invalid_scope' && isBox(provider) ? ` Box's downscope scopes are ${BOX_DOWNSCOPE_SCOPES.join(', ')}.` : '';
+        return new InvalidTokenError(`${said}${hint}`, { cause: err });
       },
     },
   );

@@ -12,6 +12,11 @@ const TOKEN_WORDS: Record<TokenKind, string> = {
   legacy: 'does not expire',
 };
 
+/** A profile as the command says it: its problem in the command's words (text and --json alike). */
+export function forCli({ cliProblem, ...status }: ProfileStatus): ProfileStatus {
+  return cliProblem === undefined ? status : { ...status, problem: cliProblem };
+}
+
 /** A human summary of one profile. */
 export function describe(s: ProfileStatus): string {
   if (s.problem) return `Profile "${s.profile}": damaged (${s.provider})\n  Problem: ${s.problem}`;

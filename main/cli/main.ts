@@ -10,7 +10,7 @@ import { environmentProblem, isEnvironmentError } from '../store/writable.js';
 import { Interrupted, line } from './text.js';
 import { CommandLineError, commandHelp, isCommand, USAGE, version, type CommandName } from './usage.js';
 import { agentCommand, agentNote, describeAgent, minValidOption } from './agent.js';
-import { describe } from './describe.js';
+import { describe, forCli } from './describe.js';
 import type { CliIO } from './io.js';
 import { parse, type TokenFlags } from './options.js';
 
@@ -65,7 +65,7 @@ function openAccounts(io: CliIO, store: string | undefined, verbose = false): Ac
     store: store ?? (io.env.AUTHTRAY_STORE || undefined),
     env: io.env,
     keyring: Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : undefined,
-    warn: (m) => line(io.stderr, `warning: ${m}`),
+    warn: (message, cliMessage) => line(io.stderr, `warning: ${cliMessage ?? message}`),
   });
 }
 
@@ -117,7 +117,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       }
       case 'profiles': {
         const { values } = parse('profiles', rest);
-        const all = await open(values.store).profiles();
+        const all = (await open(values.store).profiles()).map(forCli);
         line(io.stdout, values.json ? JSON.stringify(all) : all.map(describe).join('\n') || 'No profiles. Link one with: authtray link --provider ...');
         return EXIT.OK;
       }

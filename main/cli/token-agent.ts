@@ -50,6 +50,6 @@ export async function tokenViaAgent(argv: string[], env: NodeJS.ProcessEnv, stdo
   }
   // The agent's typed error, reported as the command reports its own (same message, same exit code).
   const [{ report }, { AuthtrayError }] = await Promise.all([import('./main.js'), import('../errors.js')]);
-  process.exitCode = report(new AuthtrayError(answer.error.code as never, answer.error.message), { stderr });
+  process.exitCode = report(new AuthtrayError(answer.error.code as never, answer.error.message, { cliMessage: typeof answer.error.cliMessage === "string" ? answer.error.cliMessage : undefined }), { stderr });
   return true;
 }

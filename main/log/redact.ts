@@ -1,17 +1,13 @@
 /**
  * The one redaction choke point of the app's log: every entry passes here before it is written.
  * Fields named like a secret lose their value; strings lose what looks like one (query parameters
- * of OAuth URLs, bearer credentials, JWTs, passwords in store URLs). The log's own entries carry
+ * of OAuth URLs, bearer credentials, JWTs, passwords in store URLs); the names are main/secret-names.ts's,
+ * the protocol log's too. The log's own entries carry
  * names, codes and times only; this is the net under them.
  */
 
-const REDACTED = '[redacted]';
+import { isSecretName, REDACTED, SECRET_PARAM } from '../secret-names.js';
 
-/** Field names whose value is secret, whatever it looks like. */
-const SECRET_KEY = /^(access_?token|refresh_?token|id_?token|token|code|code_?verifier|verifier|client_?secret|secret|password|passphrase|private_?key|privateKey|assertion|authorization|cookie|state|nonce|jwtKey|developerToken)$/i;
-
-/** Query or form parameters of OAuth requests and redirects that carry secrets. */
-const SECRET_PARAM = /((?:^|[?&#\s"'])(?:code|access_token|refresh_token|id_token|client_secret|code_verifier|assertion|password|token|state|nonce)=)[^&#\s"']*/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 /** `redis://user:password@host`: the password (and the user) go. */
@@ -22,7 +18,7 @@ const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE 
 const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
 
 function isSecretField(key: string, value: unknown): boolean {
-  if (value === null || value === undefined || !SECRET_KEY.test(key)) return false;
+  if (value === null || value === undefined || !isSecretName(key)) return false;
   return !(key === 'code' && typeof value === 'string' && ERROR_CODE.test(value));
 }
 

@@ -35,6 +35,8 @@ export interface ChosenBackend {
   store: CredentialStore;
   /** Set when `auto` found no keyring: what to tell the user before anything secret is written. */
   fallbackWarning: string | null;
+  /** The same in the command's words. */
+  fallbackCliWarning?: string;
 }
 
 export class Backends {
@@ -77,29 +79,32 @@ export class Backends {
   /**
    * Resolves a choice for a new link. `auto`: the keyring if it answers; plain text only when there
    * is no keyring at all (a locked one throws KeyringAccessError). A named backend is used as is.
+   * `fresh`: probe again rather than answer from the last probe (about to write, or a retry).
    */
-  async choose(choice: string): Promise<ChosenBackend> {
+  async choose(choice: string, options: { fresh?: boolean } = {}): Promise<ChosenBackend> {
     if (choice !== 'auto') {
       // A shared store is remembered without the credentials in its URL.
       const backend = isSharedStoreUrl(choice) ? sharedStoreLocation(choice) : choice;
       const store = this.open(backend);
-      await store.probe?.();
+      await store.probe?.(options);
       return { backend, store, fallbackWarning: null };
     }
     const keyring = this.open('keyring');
     try {
-      await keyring.probe?.();
+      await keyring.probe?.(options);
       return { backend: 'keyring', store: keyring, fallbackWarning: null };
     } catch (err) {
       if ((err as { problem?: unknown }).problem !== 'unavailable') throw err;
       const store = this.open('plaintext');
-      await store.probe?.();
+      await store.probe?.(options);
+      const said =
+        `No ${keyringName()} is available in this session, so the credentials will be stored in plain text in ${store.info.location}, ` +
+        'readable by anyone who can read your files. To keep them in a keyring, start one and link again';
       return {
         backend: 'plaintext',
         store,
-        fallbackWarning:
-          `No ${keyringName()} is available in this session, so the credentials will be stored in plain text in ${store.info.location}, ` +
-          'readable by anyone who can read your files. To keep them in a keyring, start one and link again (or migrate later with "authtray store migrate --to keyring").',
+        fallbackWarning: `${said} (or move them to the keyring later).`,
+        fallbackCliWarning: `${said} (or migrate later with "authtray store migrate --to keyring").`,
       };
     }
   }

@@ -4,8 +4,7 @@
  * Secrets never come here (SECURITY.md); they live in the profile's credential record.
  */
 import { join } from 'node:path';
-import { CredentialStoreError } from '../errors.js';
-import { AuthtrayError } from '../errors.js';
+import { AuthtrayError, ConfigFileError, CredentialStoreError } from '../errors.js';
 import type { ConfigData } from '../model.js';
 import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileAtomic } from './atomic.js';
 import { withFileLock } from './file-lock.js';
@@ -18,6 +17,13 @@ export { authtrayHome } from './home.js';
 const CONFIG_LOCK = '+config';
 
 const empty = (): ConfigData => ({ version: 1, profiles: {} });
+
+/** The rules of schemas.ts's `configSchema`, checked by hand (no zod on `authtray token`'s path). */
+export function isConfigShape(value: unknown): value is ConfigData {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { version, profiles } = value as { version?: unknown; profiles?: unknown };
+  return version === 1 && typeof profiles === 'object' && profiles !== null && !Array.isArray(profiles);
+}
 
 export class ConfigFile {
   constructor(readonly dir: string) {}
@@ -37,13 +43,16 @@ export class ConfigFile {
       throw new CredentialStoreError(`Cannot read ${this.path} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check its permissions.`, { cause: err });
     }
     if (text === null) return empty();
+    let data: unknown;
     try {
-      const data = JSON.parse(text) as ConfigData;
-      if (data?.version !== 1 || typeof data.profiles !== 'object' || data.profiles === null) throw new Error('unknown shape');
-      return data;
+      data = JSON.parse(text);
     } catch (err) {
-      throw new CredentialStoreError(`The config file ${this.path} is damaged. Fix or remove it, then link again.`, { cause: err });
+      throw new ConfigFileError(this.path, `it is not valid JSON (${(err as Error).message})`, { cause: err });
     }
+    if (isConfigShape(data)) return data;
+    // Only a file that fails the quick check pays for zod, to say what is wrong.
+    const { configProblem } = await import('./schemas.js');
+    throw new ConfigFileError(this.path, configProblem(data) ?? 'it does not have the shape authtray writes');
   }
 
   /**

@@ -83,6 +83,8 @@ export class KeyringCredentialStore implements CredentialStore {
   readonly #platform: NodeJS.Platform;
   readonly #slotsDir: string | undefined;
   readonly #slotCount: number;
+  /** The last probe's outcome (or what a keyring call showed since); null: not asked yet. */
+  #probed: Promise<void> | null = null;
 
   constructor(options: KeyringOptions = {}) {
     this.#service = options.service ?? KEYRING_SERVICE;
@@ -96,14 +98,27 @@ export class KeyringCredentialStore implements CredentialStore {
   /**
    * Runs one keyring call: in a slot (see `slotsDir`), bounded by the timeout, retried with backoff
    * while D-Bus reports no reply and time is left, every failure mapped to a KeyringAccessError
-   * that keeps the real cause.
+   * that keeps the real cause. A failure becomes the probe's outcome (the keyring cannot be used
+   * now), until a fresh probe asks again.
    */
   async #call<T>(profile: string, op: (entry: Entry, signal: AbortSignal) => Promise<T>): Promise<T> {
     assertProfileName(profile);
-    if (!this.#slotsDir) return this.#attempts(profile, op);
-    // Waiting for a slot is bounded apart from the call: a queue of busy processes is not a keyring that hangs.
-    const wait = { waitMs: 6 * this.#timeoutMs, what: `the ${keyringName(this.#platform)}` };
-    return withFileSlot(this.#slotsDir, SLOT_PREFIX, this.#slotCount, wait, () => this.#attempts(profile, op));
+    try {
+      if (!this.#slotsDir) return await this.#attempts(profile, op);
+      // Waiting for a slot is bounded apart from the call: a queue of busy processes is not a keyring that hangs.
+      const wait = { waitMs: 6 * this.#timeoutMs, what: `the ${keyringName(this.#platform)}` };
+      return await withFileSlot(this.#slotsDir, SLOT_PREFIX, this.#slotCount, wait, () => this.#attempts(profile, op));
+    } catch (err) {
+      if (err instanceof KeyringAccessError) this.#keepProbe(Promise.reject(err));
+      throw err;
+    }
+  }
+
+  #keepProbe(outcome: Promise<void>): Promise<void> {
+    // Kept for later callers; whoever awaits it sees the rejection, no one else has to.
+    outcome.catch(() => {});
+    this.#probed = outcome;
+    return outcome;
   }
 
   async #attempts<T>(profile: string, op: (entry: Entry, signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -145,15 +160,20 @@ export class KeyringCredentialStore implements CredentialStore {
   }
 
   /**
-   * Whether the keyring can take a secret now: resolves when it can, rejects with a
-   * KeyringAccessError whose `problem` says why not. It writes and deletes a probe item, because a
-   * locked Secret Service answers a read of a missing item with "nothing there" rather than "locked".
+   * Whether the keyring can take a secret: resolves when it can, rejects with a KeyringAccessError
+   * whose `problem` says why not. It writes and deletes a probe item, because a locked Secret
+   * Service answers a read of a missing item with "nothing there" rather than "locked"; so the
+   * outcome is kept, and later calls answer from it, until `fresh` asks again (a retry, a link
+   * about to write) or a keyring call fails or a save succeeds.
    */
-  async probe(): Promise<void> {
-    await this.#call('authtray-probe', async (entry, signal) => {
-      await entry.setPassword('probe: safe to delete', signal);
-      await entry.deletePassword(signal);
-    });
+  probe(options: { fresh?: boolean } = {}): Promise<void> {
+    if (!options.fresh && this.#probed) return this.#probed;
+    return this.#keepProbe(
+      this.#call('authtray-probe', async (entry, signal) => {
+        await entry.setPassword('probe: safe to delete', signal);
+        await entry.deletePassword(signal);
+      }),
+    );
   }
 
   async load(profile: string): Promise<CredentialRecord | null> {
@@ -170,6 +190,8 @@ export class KeyringCredentialStore implements CredentialStore {
   async save(profile: string, record: CredentialRecord): Promise<void> {
     // One item replaced in one call: the keyring keeps the old secret until the new one is stored.
     await this.#call(profile, (entry, signal) => entry.setPassword(serializeCredentialRecord(record), signal));
+    // It took a secret: that is what a probe asks.
+    this.#keepProbe(Promise.resolve());
   }
 
   async delete(profile: string): Promise<void> {

@@ -23,11 +23,12 @@ export interface CredentialStore {
   /** Removes the profile's record; no error when there is none. */
   delete(profile: string): Promise<void>;
   /**
-   * Whether the store can take a secret now: resolves when it can, rejects with a
-   * CredentialStoreError saying why not (the system keyring: locked, missing, not answering).
-   * Stores that are always ready have none.
+   * Whether the store can take a secret: resolves when it can, rejects with a CredentialStoreError
+   * saying why not (the system keyring: locked, missing, not answering). Stores that are always
+   * ready have none. A store whose probe writes (the keyring) keeps the outcome until `fresh` asks
+   * again or one of its calls shows it changed, so reading a status writes nothing.
    */
-  probe?(): Promise<void>;
+  probe?(options?: { fresh?: boolean }): Promise<void>;
   /** Set for stores several hosts share (Redis, Memcached): their lock and profile copies. */
   readonly shared?: SharedStore;
   /** Releases connections, so a CLI run can exit. */

@@ -48,9 +48,10 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   const [consent] = useConsent(api);
   const question = consent?.questions[0];
 
-  const load = useCallback(async () => {
+  /** Reads the app info and the profiles: when the window opens, and on Retry (which asks the keyring afresh). */
+  const load = useCallback(async (retry = false) => {
     setLoading(true);
-    const [infoResult, profilesResult] = await Promise.all([api.appInfo(), api.profiles()]);
+    const [infoResult, profilesResult] = await Promise.all([api.appInfo(retry ? { retry } : undefined), api.profiles()]);
     setLoading(false);
     if (infoResult.ok) setInfo(infoResult.value);
     if (profilesResult.ok) setProfiles(profilesResult.value);
@@ -118,7 +119,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
       </header>
       {question && <ConsentPrompt key={question.id} question={question} more={consent.questions.length - 1} api={api} />}
       {settingsOpen && <SettingsView api={api} focusOnMount={settingsOpen.asked} onClose={() => setSettingsOpen(null)} />}
-      {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load()} onDismiss={() => setLoadError(null)} />}
+      {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load(true)} onDismiss={() => setLoadError(null)} />}
       {notice && (
         <div className="notice info" role="status">
           <p>{notice}</p>
@@ -136,7 +137,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
           api={api}
           onStartAgain={(v) => void startAgain(v)}
           onRelink={relink}
-          onRetry={() => void load()}
+          onRetry={() => void load(true)}
           onUnlinked={unlinked}
           unlinkRequested={unlinkAsk?.profile === view.profile ? unlinkAsk.seq : 0}
           showRequested={shown?.profile === view.profile ? shown.seq : 0}

@@ -101,6 +101,7 @@ it('a line longer than the bound is refused and the connection closed; the agent
   expect(await ask(agent.socket, home, { op: 'token', profile: 'work' })).toEqual({
     v: 1,
     ok: false,
-    error: { code: 'NOT_LINKED', message: 'Profile "work" is not linked. Run: authtray link --profile work --provider ...' },
+    // Words for any caller, and the command's own for the `authtray token` that prints them.
+    error: { code: 'NOT_LINKED', message: 'Profile "work" is not linked. Link it first.', cliMessage: 'Profile "work" is not linked. Run: authtray link --profile work --provider ...' },
   });
 });

@@ -1,5 +1,7 @@
 // The IPC handlers over the real app service, accounts service and sandbox: sender checks (SECURITY
 // #4), payload parsing (#5), no secret in any answer or event (#10), and what the window relies on.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from '../../main/accounts.js';
@@ -112,6 +114,7 @@ describe('sender checks (SECURITY #4)', () => {
 describe('payload parsing (SECURITY #5)', () => {
   const BAD: [Channel, unknown][] = [
     ['app:info', { extra: true }],
+    ['app:info', { retry: 'yes' }],
     ['profiles:list', 'all'],
     ['link:start', undefined],
     ['link:start', { profile: 'default', provider: 'google' }],
@@ -220,7 +223,7 @@ describe('linking through IPC', () => {
     await approve(pending.url, { deny: true, follow: true });
     await waitFor(() => events.some((e) => e[0]?.error?.code === 'NOT_APPROVED'), 'the failure event');
     const [view] = await ok<ProfileView[]>('profiles:list', null);
-    expect(view!.error).toEqual({ code: 'NOT_APPROVED', message: expect.stringMatching(/not approved/) });
+    expect(view!.error).toEqual({ code: 'NOT_APPROVED', message: 'The link was not approved at the provider. Start the link again and choose Allow.' });
     await ok('link:cancel', { profile: 'default' });
     expect(await ok('profiles:list', null)).toEqual([]);
   });
@@ -249,6 +252,22 @@ describe('linking through IPC', () => {
     expect(await call('link:start', { profile: 'default', provider: 'oidc', clientId: 'abc' })).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringMatching(/issuer/) } });
     expect(await call('link:start', { profile: 'default' })).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringMatching(/choose a provider/) } });
     expect(await call('link:finish', { profile: 'default', input: 'abc' })).toMatchObject({ ok: false, error: { code: 'BAD_STATE' } });
+  });
+
+  it("the core's messages reach the window in words for any face: no flag, no command line", async () => {
+    const { call, ok } = setup();
+    expect(await call('account:unlink', { profile: 'nobody' })).toEqual({ ok: false, error: { code: 'NOT_LINKED', message: 'Profile "nobody" is not linked. Link it first.' } });
+    const pending = await ok<{ url: string }>('link:start', { profile: 'default', provider: 'sandbox' });
+    await ok('link:finish', { profile: 'default', input: (await approve(pending.url)).redirectUrl });
+    const path = join(fx.home, 'config.json');
+    const config = JSON.parse(await readFile(path, 'utf8'));
+    config.profiles.default.settings = null;
+    await writeFile(path, JSON.stringify(config));
+    const [view] = await ok<ProfileView[]>('profiles:list', null);
+    expect(view!.error).toEqual({
+      code: 'STORE_ERROR',
+      message: `The entry of profile "default" in ${path} is damaged (it has no provider settings). Unlink the profile, then link it again.`,
+    });
   });
 
   it('the sandbox is refused when packaged', async () => {

@@ -143,7 +143,9 @@ describe('linking a JWT app', () => {
 
   it('an encrypted key without any passphrase names both places to give one', async () => {
     const err = await expectCode(link(accounts(), (s) => delete s.boxAppSettings!.appAuth!.passphrase), 'USAGE');
-    expect(err.message).toMatch(/boxAppSettings\.appAuth\.passphrase or AUTHTRAY_KEY_PASSPHRASE/);
+    expect(err.cliMessage).toMatch(/boxAppSettings\.appAuth\.passphrase or AUTHTRAY_KEY_PASSPHRASE/);
+    // The library's words name no variable of the command.
+    expect(err.message).toBe('boxAppSettings.appAuth.privateKey is encrypted and no passphrase was given: set boxAppSettings.appAuth.passphrase or give the passphrase.');
   });
 
   it('a key that is not the app’s is refused by Box, and the error names the key settings', async () => {
@@ -165,12 +167,14 @@ describe('linking a JWT app', () => {
 
   it('a JWT profile is not linked through the browser flow', async () => {
     const err = await expectCode(accounts().startLink('server', { provider: 'box-jwt', clientId: app.clientId }), 'USAGE');
-    expect(err.message).toMatch(/links without a browser: use linkBoxJwt/);
+    expect(err.cliMessage).toMatch(/links without a browser: use linkBoxJwt/);
+    expect(err.message).toBe('A box-jwt profile links without a browser: link it again with its Box app settings or developer token (linkBoxJwt / linkDeveloperToken).');
   });
 
   it('settings without an enterprise need --user', async () => {
     const err = await expectCode(link(accounts(), (s) => delete s.enterpriseID), 'USAGE');
-    expect(err.message).toMatch(/enterpriseID is missing.*--user/);
+    expect(err.cliMessage).toMatch(/enterpriseID is missing.*--user/);
+    expect(err.message).toBe('enterpriseID is missing in the Box app settings: give an app user id to act as an app user, or download settings that name the enterprise.');
     expect((await link(accounts(), (s) => delete s.enterpriseID, { user: '42' })).account?.id).toBe('42');
   });
 });

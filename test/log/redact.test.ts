@@ -1,6 +1,8 @@
 // The log's one redaction choke point, on each shape a secret can take.
 import { describe, expect, it } from 'vitest';
 import { redact, redactText } from '../../main/log/redact.js';
+import { SECRET_NAMES } from '../../main/secret-names.js';
+import { redactBody, redactUrl } from '../../main/auth/protocol-log.js';
 
 describe('redact', () => {
   it('empties fields named like secrets, keeps error codes and the rest', () => {
@@ -21,5 +23,17 @@ describe('redact', () => {
   it('errors go in by name, code and a redacted message; nesting and arrays are followed', () => {
     const err = Object.assign(new Error('refused https://x/token?refresh_token=rt-3'), { code: 'PROVIDER_ERROR', cause: 'rt-3' });
     expect(redact({ list: [err, { token: 't' }] })).toEqual({ list: [{ name: 'Error', code: 'PROVIDER_ERROR', message: 'refused https://x/token?refresh_token=[redacted]' }, { token: '[redacted]' }] });
+  });
+});
+
+describe('one list of secret names for both logs', () => {
+  it('the app log and the protocol log redact every name of main/secret-names.ts, however it is written', () => {
+    for (const name of SECRET_NAMES) {
+      const camel = name.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
+      expect(redact({ [name]: 'v4lue', [camel]: 'v4lue' }), name).toEqual({ [name]: '[redacted]', [camel]: '[redacted]' });
+      expect(redactText(`https://example.test/cb?${name}=v4lue&x=1`), name).toBe(`https://example.test/cb?${name}=[redacted]&x=1`);
+      expect(redactUrl(`https://example.test/cb?${name}=v4lue&x=1`), name).toBe(`https://example.test/cb?${name}=[redacted]&x=1`);
+      expect(redactBody(JSON.stringify({ [name]: 'v4lue' }), 'application/json'), name).toBe(JSON.stringify({ [name]: '[redacted]' }));
+    }
   });
 });

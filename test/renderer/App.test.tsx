@@ -34,7 +34,7 @@ class ScriptedMain {
   }
 
   readonly api: AuthtrayApi = {
-    appInfo: () => this.#answer('appInfo', 'appInfo', this.info),
+    appInfo: (options) => this.#answer('appInfo', options ? `appInfo:${JSON.stringify(options)}` : 'appInfo', this.info),
     profiles: () => this.#answer('profiles', 'profiles', this.profiles),
     startLink: (r: LinkRequest) => {
       const view = { ...notLinked, profile: r.profile, provider: r.provider ?? 'dropbox', pending: { ...linking.pending!, profile: r.profile } };
@@ -185,6 +185,8 @@ describe('App', () => {
     expect(screen.getByRole('alert').textContent).toMatch(/config file is damaged/);
     await user.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByRole('heading', { name: 'Alice Example' })).toBeTruthy();
+    // Retry asks main to probe the keyring afresh; the first read used its last answer.
+    expect(main.calls.filter((c) => c.startsWith('appInfo'))).toEqual(['appInfo', 'appInfo:{"retry":true}']);
     expect(screen.queryByRole('alert')).toBeNull();
   });
 

@@ -40,7 +40,17 @@ export interface SecretService {
    * previous values back. The binding connects once per process: call it before the first use.
    */
   useInThisProcess(): void;
+  /**
+   * Watches the Secret Service's method calls on the bus (dbus-monitor) from now on: `count(member)`
+   * says how many `CreateItem`, `Delete`, `SearchItems`, ... calls the daemon was sent.
+   */
+  monitor(): Promise<BusMonitor>;
   close(): Promise<void>;
+}
+
+export interface BusMonitor {
+  count(member: string): number;
+  stop(): Promise<void>;
 }
 
 export async function startSecretService(): Promise<SecretService> {
@@ -49,6 +59,7 @@ export async function startSecretService(): Promise<SecretService> {
   const dbusSend = requireProgram('dbus-send', 'dbus-bin');
   const secretTool = requireProgram('secret-tool', 'libsecret-tools');
   const sh = requireProgram('sh', 'dash');
+  const dbusMonitor = requireProgram('dbus-monitor', 'dbus-bin');
 
   const dir = await mkdtemp(join(tmpdir(), 'authtray-keyring-'));
   const runtime = join(dir, 'run');
@@ -120,6 +131,21 @@ export async function startSecretService(): Promise<SecretService> {
       while (await hasOwner()) await new Promise((r) => setTimeout(r, 20));
     },
     restart: () => startDaemon(false),
+    async monitor() {
+      const { child } = await startProgram(dbusMonitor, ['--address', env.DBUS_SESSION_BUS_ADDRESS, "type='method_call',destination='org.freedesktop.secrets'"], {
+        env: childEnv,
+        ready: /member=NameAcquired|member=NameLost/,
+      });
+      let out = '';
+      child.stdout!.on('data', (chunk: string) => (out += chunk));
+      return {
+        count: (member) => out.split('\n').filter((l) => l.startsWith('method call') && l.endsWith(`member=${member}`)).length,
+        async stop() {
+          child.kill('SIGTERM');
+          await exited(child);
+        },
+      };
+    },
     pause: () => void daemon?.kill('SIGSTOP'),
     resume: () => void daemon?.kill('SIGCONT'),
     async items(service) {
