@@ -171,7 +171,7 @@ describe('consent in the app: the agent asks the person', () => {
 
   it('a profile not linked here gets its NOT_LINKED at once, without a question', async () => {
     const { token, asked } = await appAgent();
-    expect(await token('nobody')).toEqual({ v: 1, ok: false, error: { code: 'NOT_LINKED', message: 'Profile "nobody" is not linked. Run: authtray link --profile nobody --provider ...' } });
+    expect(await token('nobody')).toEqual({ v: 1, ok: false, error: { code: 'NOT_LINKED', message: 'Profile "nobody" is not linked. Link it first.', cliMessage: 'Profile "nobody" is not linked. Run: authtray link --profile nobody --provider ...' } });
     expect(asked).toEqual([]);
   });
 
