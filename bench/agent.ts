@@ -4,16 +4,21 @@
  * - reading a token file the agent keeps ÷ `cat` of a file of the same size (target ≤ 1.5×);
  * - 100 `authtray token` processes started together against a private GNOME Keyring at expiry,
  *   with the agent running (target 100 of 100, 1 refresh) and without it (for reference);
- * - `oidc-token` (Debian's oidc-agent-cli) ÷ `node -e 0`, for reference, when BENCH_OIDC_ACCOUNT
- *   names an account configured in a running oidc-agent.
+ * - `oidc-token` (Debian's oidc-agent-cli) ÷ `node -e 0`, for reference, from a private oidc-agent
+ *   with an account on the sandbox.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Accounts } from '../main/accounts.js';
+import { settingsFor } from '../main/link-request.js';
 import { KeyringCredentialStore } from '../main/store/keyring.js';
-import type { Sandbox } from '../test/sandbox/provider.js';
+import { PlaintextCredentialStore } from '../main/store/plaintext.js';
+import { SANDBOX_CLIENTS, type Sandbox } from '../test/sandbox/provider.js';
 import { BIN, cliEnv, ROOT, startCli, type CliRun } from '../test/support/cli.js';
 import type { SecretService } from '../test/support/keyring.js';
+import { approve } from '../test/support/login.js';
 
 interface Figure {
   name: string;
@@ -134,14 +139,61 @@ export async function keyringProcessStorm(bench: AgentBench): Promise<void> {
   }
 }
 
-/** oidc-agent's `oidc-token`, side by side, where it is installed and has an account. */
-export function oidcTokenReference(bench: AgentBench): void {
-  const account = process.env.BENCH_OIDC_ACCOUNT;
-  const found = spawnSync('sh', ['-c', 'command -v oidc-token'], { encoding: 'utf8' }).stdout.trim();
-  if (!found || !account) {
-    process.stdout.write(`(oidc-token not measured: ${found ? 'set BENCH_OIDC_ACCOUNT to an account of your running oidc-agent' : "install Debian's oidc-agent-cli and set BENCH_OIDC_ACCOUNT"})\n`);
-    return;
+/**
+ * oidc-agent's `oidc-token`, side by side: a private oidc-agent (its own config directory and
+ * socket) with one account made by `oidc-gen` without prompts from a refresh token of the sandbox's
+ * confidential client (oidc-gen needs a client secret), then `oidc-token ACCOUNT` timed against
+ * `node -e 0` like `authtray token`. Where it cannot run, one line says exactly why.
+ */
+export async function oidcTokenReference(bench: AgentBench): Promise<void> {
+  const skip = (why: string) => void process.stdout.write(`(oidc-token not measured: ${why})\n`);
+  const which = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
+  const [agentExe, gen, token] = ['oidc-agent', 'oidc-gen', 'oidc-token'].map(which);
+  if (!agentExe || !gen || !token) return skip("oidc-agent, oidc-gen or oidc-token is missing: apt-get install oidc-agent-cli (it is in .ci/apt-packages.txt)");
+  const dir = await bench.home();
+  const client = SANDBOX_CLIENTS.confidential;
+  const accounts = new Accounts({ home: await bench.home(), store: 'plaintext' });
+  const started = await accounts.startLink('bench', settingsFor({ provider: 'sandbox', clientId: client.clientId, secretGiven: true }, { issuer: bench.sandbox.issuer, clientId: SANDBOX_CLIENTS.native.clientId }), {
+    redirect: 'paste',
+    clientSecret: client.clientSecret,
+  });
+  await accounts.finishLink('bench', (await approve(started.url, { login: 'bench' })).redirectUrl, { clientSecret: client.clientSecret });
+  const refreshToken = (await new PlaintextCredentialStore(join(accounts.home, 'credentials')).load('bench'))?.refreshToken;
+  await accounts.close();
+  if (!refreshToken) return skip('the sandbox gave no refresh token to hand to oidc-gen');
+  const socket = join(dir, 'oidc-agent.sock');
+  const env: NodeJS.ProcessEnv = { ...process.env, OIDC_CONFIG_DIR: join(dir, 'config'), OIDC_SOCK: socket, OIDC_ENCRYPTION_PW: 'bench-only-password', OIDC_REFRESH_TOKEN: refreshToken };
+  await mkdir(env.OIDC_CONFIG_DIR!, { mode: 0o700 });
+  const daemon = spawn(agentExe, ['--console', '--quiet', `--socket-path=${socket}`], { env, stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(socket)) return skip(`oidc-agent did not open its socket at ${socket} within 5 s`);
+    const args = ['bench', `--issuer=${bench.sandbox.issuer}`, '-m', `--client-id=${client.clientId}`, `--client-secret=${client.clientSecret}`, '--rt-env', '--scope=openid offline_access'];
+    const made = await runAsync(gen, [...args, '--pw-env', '--confirm-default', '--prompt=none', '--no-url-call'], env, 30_000);
+    if (made.status !== 0) return skip(`oidc-gen could not make the account (exit ${made.status ?? 'none: timed out after 30 s'}): ${made.output.trim().split('\n').at(-1)}`);
+    // Its token is cached in oidc-agent from here on: the timed runs below ask the sandbox nothing.
+    const first = await runAsync(token, ['bench'], env, 10_000);
+    if (first.status !== 0 || !first.stdout.trim()) return skip(`oidc-token gave no token (exit ${first.status ?? 'none: timed out after 10 s'}): ${first.output.trim()}`);
+    const t = bench.compare([token, 'bench'], [node, '-e', '0'], env);
+    bench.add({ name: `oidc-token (oidc-agent ${oidcAgentVersion(agentExe)}) / node -e 0, for reference (${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`, value: `${t.ratio.toFixed(2)}×`, target: 'reference', ok: true });
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('close', r));
   }
-  const t = bench.compare([found, account], [node, '-e', '0'], process.env);
-  bench.add({ name: `oidc-token / node -e 0, for reference (${t.subject.toFixed(1)} ms / ${t.baseline.toFixed(1)} ms)`, value: `${t.ratio.toFixed(2)}×`, target: 'reference', ok: true });
+}
+
+/** A program run without blocking this process, which also runs the sandbox that program may ask. */
+function runAsync(program: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stdout: string; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => ((stdout += d), (output += d)));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.on('close', (status) => resolve({ status, stdout, output }));
+  });
+}
+
+function oidcAgentVersion(exe: string): string {
+  return /\d+\.\d+\.\d+/.exec(spawnSync(exe, ['--version'], { encoding: 'utf8' }).stdout)?.[0] ?? 'unknown version';
 }

@@ -202,7 +202,7 @@ async function main(): Promise<number> {
     };
     await agentStartup(agentBench);
     await keyringProcessStorm(agentBench);
-    oidcTokenReference(agentBench);
+    await oidcTokenReference(agentBench);
     bench.add(await rendererSizeFigure());
   } finally {
     await sandbox.close();

@@ -141,6 +141,50 @@ export interface SettingsUpdate {
   startHidden?: boolean | undefined;
 }
 
+/** What the person answers when a program asks the app's agent for an account's token. */
+export type ConsentAnswer = 'once' | 'always' | 'deny';
+
+/** A program waiting for the person's answer. Names and paths only: never a token. */
+export interface ConsentQuestionView {
+  id: string;
+  /** The executable's path (verified), or the name the program gave itself (unverified). */
+  program: string;
+  verified: boolean;
+  pid: number | null;
+  /** The executable of the process that started it, when the OS says. */
+  parent: string | null;
+  profile: string;
+  /** "Dropbox — alice@example.com", when the profile is linked here. */
+  account: string | null;
+  /** Requests from this program for this profile waiting on this one answer. */
+  requests: number;
+  /** "Always for this program" is offered only for a program with a name to match. */
+  canRemember: boolean;
+  askedAt: string;
+  /** When it is taken as a denial. */
+  expiresAt: string;
+}
+
+/** "Always for this program": kept in the app's settings until revoked in Settings. */
+export interface ConsentDecisionView {
+  program: string;
+  verified: boolean;
+  profile: string;
+  decidedAt: string;
+}
+
+export interface ConsentView {
+  questions: ConsentQuestionView[];
+  decisions: ConsentDecisionView[];
+}
+
+export interface ConsentAnswerRequest {
+  id: string;
+  answer: ConsentAnswer;
+}
+
+export type ConsentRevokeRequest = Omit<ConsentDecisionView, 'decidedAt'>;
+
 /** Request/response channels: `ipcMain.handle` on one side, `ipcRenderer.invoke` on the other. */
 export interface Channels {
   /** `retry`: ask the keyring afresh (the window's Retry); otherwise its last answer is used. */
@@ -157,6 +201,10 @@ export interface Channels {
   'account:unlink': { request: ProfileRequest; response: UnlinkView };
   'settings:get': { request: null; response: AppSettingsView };
   'settings:set': { request: SettingsUpdate; response: AppSettingsView };
+  /** The questions waiting for the person and the programs allowed for good. */
+  'consent:list': { request: null; response: ConsentView };
+  'consent:answer': { request: ConsentAnswerRequest; response: ConsentView };
+  'consent:revoke': { request: ConsentRevokeRequest; response: ConsentView };
 }
 
 export type Channel = keyof Channels;
@@ -171,11 +219,13 @@ export interface Events {
   /** Every profile, after any change (link, finish, cancel, unlink, refresh, needs relink). */
   'status:changed': ProfileView[];
   'ui:command': UiCommand;
+  /** A question asked, answered or expired; a decision kept or revoked. */
+  'consent:changed': ConsentView;
 }
 
 export type EventChannel = keyof Events;
 
-/** What the preload exposes as `window.authtray`: one method per channel, two subscriptions. */
+/** What the preload exposes as `window.authtray`: one method per channel, one subscription per event. */
 export interface AuthtrayApi {
   appInfo(options?: AppInfoRequest): Promise<Result<AppInfo>>;
   profiles(): Promise<Result<ProfileView[]>>;
@@ -187,8 +237,13 @@ export interface AuthtrayApi {
   unlink(profile: string): Promise<Result<UnlinkView>>;
   settings(): Promise<Result<AppSettingsView>>;
   updateSettings(update: SettingsUpdate): Promise<Result<AppSettingsView>>;
+  consent(): Promise<Result<ConsentView>>;
+  answerConsent(request: ConsentAnswerRequest): Promise<Result<ConsentView>>;
+  revokeConsent(decision: ConsentRevokeRequest): Promise<Result<ConsentView>>;
   /** Called with every profile after each change; returns the unsubscribe function. */
   onStatusChanged(listener: (profiles: ProfileView[]) => void): () => void;
   /** Called when the tray asks for the link form or an unlink confirmation; returns the unsubscribe function. */
   onCommand(listener: (command: UiCommand) => void): () => void;
+  /** Called when a program asks for consent, or a question or decision changes; returns the unsubscribe function. */
+  onConsentChanged(listener: (view: ConsentView) => void): () => void;
 }

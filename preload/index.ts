@@ -1,7 +1,7 @@
 /**
  * The window's API, built from an injected invoke/subscribe pair: in Electron the pair is
  * `ipcRenderer` (see electron.ts), in the browser tests a loopback bridge, so the same code is
- * tested for real. It exposes one method per channel and two subscriptions, nothing else: never
+ * tested for real. It exposes one method per channel and one subscription per event, nothing else: never
  * `ipcRenderer`, `send` or a generic invoke (SECURITY.md #2), and a subscriber gets the payload
  * only, never the IPC event that would leak `ipcRenderer` (#3).
  */
@@ -44,8 +44,12 @@ export function createAuthtrayApi(transport: Transport): AuthtrayApi {
     unlink: (profile) => call('account:unlink', { profile }),
     settings: () => call('settings:get', null),
     updateSettings: (update) => call('settings:set', update),
+    consent: () => call('consent:list', null),
+    answerConsent: (request) => call('consent:answer', request),
+    revokeConsent: (decision) => call('consent:revoke', decision),
     onStatusChanged: on('status:changed'),
     onCommand: on('ui:command'),
+    onConsentChanged: on('consent:changed'),
   };
   return Object.freeze(api);
 }

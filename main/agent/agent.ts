@@ -13,7 +13,8 @@ import { AgentError, AuthtrayError, ErrorCodes, NeedsRelinkError, NotApprovedErr
 import type { IssuedToken, OAuthSession } from '../auth/session.js';
 import type { LinkState } from '../accounts.js';
 import { assertProfileName } from '../store/profile-name.js';
-import { peerOf } from './peer.js';
+import type { ConsentGate } from './consent.js';
+import { askerOf, peerOf } from './peer.js';
 import type { Request } from './protocol.js';
 import { listen, type SocketServer } from './server.js';
 import { preparePrivateDir, TokenFile } from './token-files.js';
@@ -36,6 +37,11 @@ export interface AgentOptions {
    * process of this user, as ssh-agent does.
    */
   allow?: readonly string[] | undefined;
+  /**
+   * The app's consent: a program's first request for a profile asks the person (consent.ts).
+   * Not with `allow`.
+   */
+  consent?: ConsentGate | undefined;
   /** Profiles whose current access token the agent keeps in a file. */
   tokenFiles?: readonly { profile: string; path: string }[];
   /** What the agent tells its operator (never a token). */
@@ -59,6 +65,7 @@ export class Agent {
   readonly home: string;
   readonly #accounts: AgentAccounts;
   readonly #allow: readonly string[] | undefined;
+  readonly #gate: ConsentGate | undefined;
   readonly #log: (message: string) => void;
   readonly #profiles = new Map<string, ProfileState>();
   readonly #since = new Date().toISOString();
@@ -73,6 +80,7 @@ export class Agent {
     this.socket = options.socket;
     this.home = resolve(options.accounts.home);
     this.#allow = options.allow;
+    this.#gate = options.consent;
     this.#log = options.log ?? (() => {});
   }
 
@@ -84,7 +92,7 @@ export class Agent {
       preparePrivateDir(path);
       agent.#state(profile).file = new TokenFile(profile, path, (minValidMs) => agent.#issue(profile, minValidMs), agent.#log);
     }
-    agent.#server = await listen(options.socket, agent.home, (request, connection) => agent.#answer(request, connection), agent.#log);
+    agent.#server = await listen(options.socket, agent.home, (request, connection, wait) => agent.#answer(request, connection, wait), agent.#log);
     try {
       for (const state of agent.#profiles.values()) {
         if (!state.file) continue;
@@ -107,7 +115,7 @@ export class Agent {
     for (const [name, state] of [...this.#profiles].sort(([a], [b]) => a.localeCompare(b))) {
       profiles[name] = { session: state.session !== null, served: state.served, tokenFile: state.file?.active ? state.file.path : null };
     }
-    return { pid: process.pid, home: this.home, socket: this.socket, protocol: PROTOCOL_VERSION, since: this.#since, serves: this.#allow ? [...this.#allow] : 'everyone', profiles };
+    return { pid: process.pid, home: this.home, socket: this.socket, protocol: PROTOCOL_VERSION, since: this.#since, serves: this.#allow ? [...this.#allow] : this.#gate ? 'consent' : 'everyone', profiles };
   }
 
   #state(profile: string): ProfileState {
@@ -122,14 +130,14 @@ export class Agent {
     return this.#configRead;
   }
 
-  async #answer(request: Request, connection: Socket): Promise<Answer> {
+  async #answer(request: Request, connection: Socket, wait: (timeoutMs: number) => void): Promise<Answer> {
     try {
       if (request.home !== undefined && resolve(request.home) !== this.home) {
         throw new AgentError(ErrorCodes.AGENT_UNAVAILABLE, `The agent at ${this.socket} serves the authtray home ${this.home}, not ${resolve(request.home)}.`);
       }
       if (request.op === 'status') return { v: PROTOCOL_VERSION, ok: true, agent: this.info() };
       assertProfileName(request.profile);
-      await this.#consent(connection);
+      await this.#consent(connection, request.profile, request.client, wait);
       const issued = await this.#issue(request.profile, request.minValidMs ?? 0);
       this.#state(request.profile).served++;
       return { v: PROTOCOL_VERSION, ok: true, token: issued.accessToken, expiresAt: issued.expiresAt };
@@ -140,8 +148,24 @@ export class Agent {
     }
   }
 
-  /** With --allow rules, only processes running one of those executables get tokens. */
-  async #consent(connection: Socket): Promise<void> {
+  /**
+   * With --allow rules, only processes running one of those executables get tokens. With the app's
+   * consent, the person is asked (a profile that is not linked gets its NOT_LINKED first).
+   */
+  async #consent(connection: Socket, profile: string, client: string | undefined, wait: (timeoutMs: number) => void): Promise<void> {
+    if (this.#gate && !this.#allow) {
+      // Not in the config: not linked (its NOT_LINKED, without a question), or a shared store's profile (asked about like any).
+      if (!(await this.#config())[profile]) await this.#issue(profile, 0);
+      // A caller that hangs up (Ctrl-C) takes its question back.
+      const gone = new AbortController();
+      const hangUp = () => gone.abort();
+      connection.once('close', hangUp);
+      try {
+        return await this.#gate.check(await askerOf(connection, client), profile, wait, gone.signal);
+      } finally {
+        connection.off('close', hangUp);
+      }
+    }
     if (!this.#allow) return;
     const peer = await peerOf(connection);
     if (peer && this.#allow.includes(peer.exe)) return;

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { directoryProblem, socketProblem } from './private.js';
 import { agentSocketPath, isPipe } from './paths.js';
-import { MAX_ANSWER_BYTES, PROTOCOL_VERSION, type Answer } from './wire.js';
+import { MAX_ANSWER_BYTES, MAX_CONSENT_WAIT_MS, PROTOCOL_VERSION, type Answer } from './wire.js';
 
 /** An agent that has not accepted the connection by then is not answering. */
 export const CONNECT_TIMEOUT_MS = 250;
@@ -26,6 +26,8 @@ export interface AskOptions {
   home: string;
   connectTimeoutMs?: number;
   answerTimeoutMs?: number;
+  /** The agent is asking the person (the app's consent); it answers within `timeoutMs`. */
+  onWaiting?: (timeoutMs: number) => void;
 }
 
 export async function askAgent(request: Record<string, unknown>, options: AskOptions): Promise<AgentReply> {
@@ -62,13 +64,33 @@ function exchange(path: string, line: string, options: AskOptions): Promise<Answ
     conn.setEncoding('utf8');
     conn.on('data', (chunk: string) => {
       buffered += chunk;
-      const end = buffered.indexOf('\n');
-      if (end >= 0) finish(parseAnswer(buffered.slice(0, end)));
-      else if (buffered.length > MAX_ANSWER_BYTES) finish(null);
+      for (let end = buffered.indexOf('\n'); end >= 0 && !done; end = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        const wait = waitingMs(line);
+        if (wait === null) return finish(parseAnswer(line));
+        // The person is asked: wait for them (bounded), then the usual bound for the token itself.
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(undefined), wait + (options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS));
+        options.onWaiting?.(wait);
+      }
+      if (buffered.length > MAX_ANSWER_BYTES) finish(null);
     });
     conn.on('error', () => finish(undefined));
     conn.on('close', () => finish(undefined));
   });
+}
+
+/** A waiting line's bound (ms), or null when the line is something else. */
+function waitingMs(text: string): number | null {
+  if (!text.includes('"waiting"')) return null;
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if (value.v !== PROTOCOL_VERSION || value.waiting !== 'consent' || typeof value.timeoutMs !== 'number' || !(value.timeoutMs >= 0)) return null;
+    return Math.min(value.timeoutMs, MAX_CONSENT_WAIT_MS);
+  } catch {
+    return null;
+  }
 }
 
 /** The answer, checked by hand (no zod on this path); null when it is not one. */

@@ -6,7 +6,7 @@
  */
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { authtrayHome } from '../store/config.js';
+import { authtrayHome } from '../store/home.js';
 
 /** FNV-1a, 32 bits, hex: a short stable name for a home (no crypto: it is slow to load). */
 function shortHash(text: string): string {

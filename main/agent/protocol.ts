@@ -6,14 +6,16 @@
 import { z } from 'zod';
 import { ErrorCodes } from '../errors.js';
 import { MAX_MIN_VALID_MS } from './duration.js';
-import { PROTOCOL_VERSION, type Answer, type WireError } from './wire.js';
+import { PROTOCOL_VERSION, type Answer, type Waiting, type WireError } from './wire.js';
 
 const profile = z.string().min(1).max(64);
 /** The caller's authtray home: an agent serves one, and answers for no other. */
 const home = z.string().min(1).max(1024);
+/** The caller's own name for itself: shown as unverified where the OS does not say who connects. */
+const client = z.string().min(1).max(128);
 
 export const Request = z.discriminatedUnion('op', [
-  z.strictObject({ v: z.literal(PROTOCOL_VERSION), op: z.literal('token'), profile, home: home.optional(), minValidMs: z.number().int().min(0).max(MAX_MIN_VALID_MS).optional() }),
+  z.strictObject({ v: z.literal(PROTOCOL_VERSION), op: z.literal('token'), profile, home: home.optional(), client: client.optional(), minValidMs: z.number().int().min(0).max(MAX_MIN_VALID_MS).optional() }),
   z.strictObject({ v: z.literal(PROTOCOL_VERSION), op: z.literal('status'), home: home.optional() }),
 ]);
 export type Request = z.infer<typeof Request>;
@@ -40,4 +42,4 @@ export function badRequest(why: string): WireError {
   return { code: ErrorCodes.BAD_REQUEST, message: `Bad request to the authtray agent: ${why}. See "The agent" in the README for the protocol.` };
 }
 
-export const answerLine = (answer: Answer) => `${JSON.stringify(answer)}\n`;
+export const answerLine = (answer: Answer | Waiting) => `${JSON.stringify(answer)}\n`;

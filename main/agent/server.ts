@@ -13,7 +13,7 @@ import { askAgent } from './client.js';
 import { isPipe } from './paths.js';
 import { directoryProblem, socketInode, socketProblem } from './private.js';
 import { answerLine, badRequest, parseRequest, type Request } from './protocol.js';
-import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Answer } from './wire.js';
+import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Answer, type Waiting } from './wire.js';
 
 /** A connection that sends nothing for this long is closed. */
 const IDLE_MS = 30_000;
@@ -21,7 +21,8 @@ const IDLE_MS = 30_000;
 const MAX_QUEUED = 32;
 
 export interface Handler {
-  (request: Request, connection: Socket): Promise<Answer>;
+  /** `wait` sends a waiting line before the answer (the person is asked). */
+  (request: Request, connection: Socket, wait: (timeoutMs: number) => void): Promise<Answer>;
 }
 
 export interface SocketServer {
@@ -123,7 +124,7 @@ function serve(connection: Socket, handler: Handler, log: (message: string) => v
   let buffered: Buffer = Buffer.alloc(0);
   let queue: Promise<void> = Promise.resolve();
   let queued = 0;
-  const send = (answer: Answer) => {
+  const send = (answer: Answer | Waiting) => {
     if (!connection.destroyed) connection.write(answerLine(answer));
   };
   const refuse = (why: string) => {
@@ -141,7 +142,7 @@ function serve(connection: Socket, handler: Handler, log: (message: string) => v
       const parsed = parseRequest(line);
       queue = queue.then(async () => {
         try {
-          send('error' in parsed ? { v: PROTOCOL_VERSION, ok: false, error: parsed.error } : await handler(parsed.request, connection));
+          send('error' in parsed ? { v: PROTOCOL_VERSION, ok: false, error: parsed.error } : await handler(parsed.request, connection, (timeoutMs) => send({ v: PROTOCOL_VERSION, waiting: 'consent', timeoutMs })));
         } catch (err) {
           log(`unexpected failure answering a request: ${err instanceof Error ? err.name : 'unknown'}`);
           send({ v: PROTOCOL_VERSION, ok: false, error: { code: 'INTERNAL', message: 'The authtray agent failed unexpectedly answering this request. Please report this.' } });

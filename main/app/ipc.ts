@@ -29,6 +29,9 @@ export const CHANNELS = [
   'account:unlink',
   'settings:get',
   'settings:set',
+  'consent:list',
+  'consent:answer',
+  'consent:revoke',
 ] as const satisfies readonly Channel[];
 
 const profile = z.string().max(64).refine(isProfileName, 'a profile name is 1-64 letters, digits, ".", "_" or "-"');
@@ -54,6 +57,9 @@ const SCHEMAS: { [C in Channel]: z.ZodType<Channels[C]['request']> } = {
   'account:unlink': profileRequest,
   'settings:get': none,
   'settings:set': settingsUpdateSchema,
+  'consent:list': none,
+  'consent:answer': z.strictObject({ id: z.uuid(), answer: z.enum(['once', 'always', 'deny']) }),
+  'consent:revoke': z.strictObject({ program: text(4096), verified: z.boolean(), profile }),
 };
 
 /** Names the fields that failed, never their values (one of them may be a client secret). */
@@ -88,6 +94,9 @@ export function createIpcHandlers(service: AppService): Handlers {
     'account:unlink': handler('account:unlink', ({ profile }) => service.unlink(profile)),
     'settings:get': handler('settings:get', () => service.settings()),
     'settings:set': handler('settings:set', (update) => service.updateSettings(update)),
+    'consent:list': handler('consent:list', () => service.consent()),
+    'consent:answer': handler('consent:answer', (request) => service.answerConsent(request)),
+    'consent:revoke': handler('consent:revoke', (decision) => service.revokeConsent(decision)),
   };
 }
 

@@ -7,11 +7,12 @@ import { dirname, join } from 'node:path';
 import type { App, BrowserWindow, BrowserWindowConstructorOptions, Clipboard, IpcMain, Menu, NativeImage, PowerMonitor, Protocol, Session, Shell, Tray } from 'electron';
 import { Accounts } from '../accounts.js';
 import type { ProfileSettings } from '../model.js';
-import { Notifier, type Notice } from '../health/notices.js';
+import { consentNotice, Notifier, type Notice } from '../health/notices.js';
 import { LinkWatch, type Clock } from '../health/watch.js';
 import { silentLog, type AppLog } from '../log/app-log.js';
 import { AppSettings, memorySettings } from '../settings/app-settings.js';
 import type { Agent } from '../agent/agent.js';
+import { Consent } from '../agent/consent.js';
 import { ErrorCodes, AuthtrayError } from '../errors.js';
 import { authtrayHome } from '../store/config.js';
 import type { ProfileView } from '../../preload/api.js';
@@ -90,6 +91,8 @@ export interface StartOptions {
    * sessions. A headless `authtray agent` already serving this home is left to serve.
    */
   agent?: boolean;
+  /** How long the agent's consent question waits for the person (default 2 minutes; tests: less). */
+  consentTimeoutMs?: number;
 }
 
 export interface RunningApp {
@@ -99,6 +102,8 @@ export interface RunningApp {
   autostart: Autostart;
   /** The agent the app runs; null when it runs none (not asked, or another agent serves this home). */
   agent: Agent | null;
+  /** Its consent questions and decisions; null without an agent. */
+  consent: Consent | null;
   /** Rebuilds the tray menu now (also done on every status change). */
   refreshTray(profiles?: readonly ProfileView[]): Promise<void>;
 }
@@ -166,7 +171,16 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     ...options.watch,
   });
   watch.onChange((change) => (change.to && change.to !== 'linked' ? log.warn('health', change) : log.info('health', change)));
-  const service = new AppService({
+  // The agent's programs are asked for in the window; the answers "Always" are kept in the settings.
+  const consent: Consent | null = options.agent
+    ? new Consent({
+        decisions: settings.consentDecisions,
+        timeoutMs: options.consentTimeoutMs,
+        account: (profile): Promise<string | null> => service.accountLabel(profile),
+      })
+    : null;
+  const service: AppService = new AppService({
+    consent: consent ?? undefined,
     accounts,
     sandbox: fromSource ? options.sandbox : null,
     allowLoopbackHttp: fromSource,
@@ -182,8 +196,20 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
     bounds: () => settings.window,
     onBounds: (bounds) => settings.saveWindow(bounds),
   });
-  const agent = options.agent ? await startAgent(accounts, options.env) : null;
-  app.on('before-quit', () => void agent?.close());
+  const agent = consent ? await startAgent(accounts, options.env, consent) : null;
+  app.on('before-quit', () => {
+    consent?.close();
+    void agent?.close();
+  });
+  service.onConsentChanged((view) => window.send('consent:changed', view));
+  consent?.onAsked((question) => {
+    log.info('consent-asked', { profile: question.profile, program: question.program, verified: question.verified });
+    window.show();
+    if (!settings.notifications) return;
+    const notification = new electron.Notification(consentNotice(question));
+    notification.on('click', () => window.show());
+    notification.show();
+  });
   registerIpc(electron.ipcMain, createIpcHandlers(service), (contents) => window.owns(contents), () => window.pageUrl);
 
   /** Opens the window on one account (a notification or a marked menu item was clicked). */
@@ -276,7 +302,7 @@ export async function startApp(electron: ElectronParts, options: StartOptions): 
   if (!hidden) window.show();
   // The first health check renews expired tokens: it runs behind the window, and its findings arrive as changes.
   void watch.start().catch((err: unknown) => log.error('watch-failed', { error: err }));
-  return { service, watch, window, autostart, agent, refreshTray };
+  return { service, watch, window, autostart, agent, consent, refreshTray };
 }
 
 /** The settings file; one that cannot be opened is reported and the app runs on the defaults. */
@@ -290,11 +316,11 @@ function openSettings(app: Pick<App, 'getPath' | 'getVersion'>, options: StartOp
 }
 
 /** The app's agent; null when another one serves this home, or it cannot start (said on stderr). */
-async function startAgent(accounts: Accounts, env: NodeJS.ProcessEnv): Promise<Agent | null> {
+async function startAgent(accounts: Accounts, env: NodeJS.ProcessEnv, consent: Consent): Promise<Agent | null> {
   const [{ Agent }, { agentSocketPath }] = await Promise.all([import('../agent/agent.js'), import('../agent/paths.js')]);
   const log = (message: string) => process.stderr.write(`authtray agent: ${message}\n`);
   try {
-    return await Agent.start({ accounts, socket: agentSocketPath(env, accounts.home), log });
+    return await Agent.start({ accounts, socket: agentSocketPath(env, accounts.home), log, consent });
   } catch (err) {
     if (err instanceof AuthtrayError && err.code === ErrorCodes.AGENT_RUNNING) return null;
     log(`not started: ${err instanceof AuthtrayError ? err.message : 'unexpected failure'}`);

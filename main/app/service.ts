@@ -9,11 +9,13 @@
 import type { Accounts, PendingLink, ProfileSnapshot } from '../accounts.js';
 import { AuthtrayError, BadStateError, ErrorCodes, UsageError } from '../errors.js';
 import { healthOfError } from '../health/health.js';
+import { accountLine } from '../health/notices.js';
 import type { LinkWatch } from '../health/watch.js';
 import { entryProviderName, LinkRequestError, needsClientSecret, providerName, providerOption, providerOptions, settingsFor, unlinkRevokes } from '../link-request.js';
 import type { ProfileSettings } from '../model.js';
 import { SETTINGS_DEFAULTS, type AppSettings } from '../settings/app-settings.js';
-import type { ApiError, AppInfo, AppSettingsView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
+import type { Consent } from '../agent/consent.js';
+import type { ApiError, AppInfo, AppSettingsView, ConsentAnswerRequest, ConsentRevokeRequest, ConsentView, LinkRequest, PendingLinkView, ProfileView, SettingsUpdate, UnlinkView } from '../../preload/api.js';
 import { isAllowedExternalUrl } from './security.js';
 
 export interface AppServiceOptions {
@@ -32,6 +34,8 @@ export interface AppServiceOptions {
   watch?: Pick<LinkWatch, 'healthOf' | 'onChange'> | undefined;
   /** The app's settings (electron-store); without them the defaults, unchangeable (tests of other things). */
   settings?: AppSettings | undefined;
+  /** The agent's consent questions and decisions (main/agent/consent.ts); absent: the app runs no agent that asks. */
+  consent?: Consent | undefined;
 }
 
 /** A message that never carries anything but our own words: unknown errors are not described. */
@@ -225,6 +229,35 @@ export class AppService {
   async updateSettings(update: SettingsUpdate): Promise<AppSettingsView> {
     if (!this.#options.settings) throw new BadStateError('Settings cannot be changed in this run of authtray.');
     return this.#options.settings.update(update);
+  }
+
+  /** The programs waiting for the person's answer, and those allowed for good. */
+  async consent(): Promise<ConsentView> {
+    return this.#options.consent?.view() ?? { questions: [], decisions: [] };
+  }
+
+  async answerConsent({ id, answer }: ConsentAnswerRequest): Promise<ConsentView> {
+    return this.#consent().answer(id, answer);
+  }
+
+  async revokeConsent(decision: ConsentRevokeRequest): Promise<ConsentView> {
+    return this.#consent().revoke(decision);
+  }
+
+  /** Called after each change to the questions or decisions; returns the unsubscribe function. */
+  onConsentChanged(listener: (view: ConsentView) => void): () => void {
+    return this.#options.consent?.onChange(listener) ?? (() => {});
+  }
+
+  /** The account a consent question names ("Dropbox — alice@example.com"); null when the profile is not linked. */
+  async accountLabel(profile: string): Promise<string | null> {
+    const view = (await this.profiles()).find((p) => p.profile === profile);
+    return view?.account ? accountLine(view) : null;
+  }
+
+  #consent(): Consent {
+    if (!this.#options.consent) throw new BadStateError('This run of authtray serves no agent that asks for consent: there is nothing to answer or revoke.');
+    return this.#options.consent;
   }
 
   /** Called with every profile after each change (coalesced); returns the unsubscribe function. */

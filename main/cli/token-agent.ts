@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { askAgent } from '../agent/client.js';
-import { parseDuration } from '../agent/duration.js';
-import { authtrayHome } from '../store/config.js';
+import { durationText, parseDuration } from '../agent/duration.js';
+import { authtrayHome } from '../store/home.js';
 
 /** True when the agent answered (the token printed, or its error reported); false: run the command. */
 export async function tokenViaAgent(argv: string[], env: NodeJS.ProcessEnv, stdout: Writable, stderr: Writable): Promise<boolean> {
@@ -25,7 +25,15 @@ export async function tokenViaAgent(argv: string[], env: NodeJS.ProcessEnv, stdo
   const minValidMs = values['min-valid'] === undefined ? undefined : parseDuration(values['min-valid']);
   if (minValidMs === null) return false;
   const home = authtrayHome(env);
-  const reply = await askAgent({ op: 'token', profile: values.profile, home: resolve(home), ...(minValidMs === undefined ? {} : { minValidMs }) }, { env, home });
+  const reply = await askAgent(
+    { op: 'token', profile: values.profile, home: resolve(home), client: 'authtray token', ...(minValidMs === undefined ? {} : { minValidMs }) },
+    {
+      env,
+      home,
+      // The tray app asks the person first: say so, for whoever runs this in a terminal.
+      onWaiting: (ms) => void stderr.write(`authtray: waiting for you to allow this program in the authtray window (at most ${durationText(ms)})…\n`),
+    },
+  );
   if (!reply.served) {
     if (reply.warning) stderr.write(`warning: ${reply.warning}\n`);
     return false;

@@ -4,7 +4,7 @@
  * (no repeats while the state lasts), none when the person turned them off. `show` is the app's
  * Electron `Notification`; a click opens the window on the notice's profile.
  */
-import type { LinkHealth, ProfileView } from '../../preload/api.js';
+import type { ConsentQuestionView, LinkHealth, ProfileView } from '../../preload/api.js';
 
 export interface Notice {
   title: string;
@@ -36,6 +36,12 @@ export function healthNotice(view: ProfileView, health: LinkHealth): Notice | nu
 /** A link finished in the browser while the window was hidden. */
 export function linkedNotice(view: ProfileView): Notice {
   return { title: `${accountLine(view)} is linked`, body: 'authtray keeps it linked from now on.', profile: view.profile };
+}
+
+/** A program asks the app's agent for an account's token: the window shows the question. */
+export function consentNotice(question: Pick<ConsentQuestionView, 'program' | 'verified' | 'profile' | 'account'>): Omit<Notice, 'profile'> {
+  const program = question.verified ? question.program : `"${question.program}" (unverified)`;
+  return { title: 'A program asks for your account', body: `${program} asks for a token of ${question.account ?? `profile "${question.profile}"`}. Open authtray to allow or deny it.` };
 }
 
 export interface NotifierOptions {

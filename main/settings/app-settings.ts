@@ -1,12 +1,14 @@
 /**
  * The app's own settings (not the command's: `config.json` stays the profiles' home), kept by
  * electron-store: notifications, keep-alive, the window's size and place, the link form's last
- * provider and client id, and start-hidden where the OS does not keep it. A JSON schema with
+ * provider and client id, start-hidden where the OS does not keep it, and the programs allowed for
+ * good to get an account's tokens from the app's agent (main/agent/consent.ts). A JSON schema with
  * defaults, a migration per version, and nothing secret ever: a client id is not a secret, a client
  * secret, token or code never comes here (`update` takes only the fields below).
  */
 import { z } from 'zod';
-import type { AppSettingsView, SettingsUpdate } from '../../preload/api.js';
+import type { DecisionStore } from '../agent/consent.js';
+import type { AppSettingsView, ConsentDecisionView, SettingsUpdate } from '../../preload/api.js';
 import { PROVIDER_CHOICES } from '../model.js';
 import { isProviderChoice, providerOption } from '../link-request.js';
 
@@ -19,6 +21,8 @@ export interface WindowBounds {
 
 export interface AppSettingsData extends AppSettingsView {
   window: WindowBounds;
+  /** "Always for this program" answers, until revoked in Settings. */
+  consent: ConsentDecisionView[];
 }
 
 /** What electron-store (or `conf`, which it extends) offers: typed get and set of whole keys. */
@@ -36,6 +40,7 @@ export const SETTINGS_DEFAULTS: AppSettingsData = {
   startHidden: true,
   window: DEFAULT_WINDOW,
   linkForm: {},
+  consent: [],
 };
 
 const bool = { type: 'boolean' } as const;
@@ -58,6 +63,17 @@ export const SETTINGS_SCHEMA = {
     properties: { provider: { enum: PROVIDER_CHOICES }, clientId: text(256), issuer: text(2048) },
     additionalProperties: false,
     default: {},
+  },
+  consent: {
+    type: 'array',
+    maxItems: 1000,
+    items: {
+      type: 'object',
+      properties: { program: text(4096), verified: bool, profile: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, decidedAt: text(40) },
+      required: ['program', 'verified', 'profile', 'decidedAt'],
+      additionalProperties: false,
+    },
+    default: [],
   },
 } as const;
 
@@ -148,6 +164,12 @@ export class AppSettings {
     if (issuer && providerOption(provider).issuer) form.issuer = issuer.slice(0, 2048);
     this.#store.set('linkForm', form);
   }
+
+  /** Where consent keeps its "Always" decisions. */
+  readonly consentDecisions: DecisionStore = {
+    load: () => this.#store.get('consent'),
+    save: (decisions) => this.#store.set('consent', decisions),
+  };
 
   /** Called after each change from the Settings view; returns the unsubscribe function. */
   onChange(listener: (view: AppSettingsView) => void): () => void {

@@ -3,7 +3,6 @@
  * account's display data, the credential backend chosen at link time, and the relink flag.
  * Secrets never come here (SECURITY.md); they live in the profile's credential record.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AuthtrayError, ConfigFileError, CredentialStoreError } from '../errors.js';
 import type { ConfigData } from '../model.js';
@@ -12,13 +11,7 @@ import { withFileLock } from './file-lock.js';
 
 export type { ConfigData, ProfileConfig } from '../model.js';
 
-/** Where config and file stores live: `AUTHTRAY_HOME`, else the OS's per-user config directory. */
-export function authtrayHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
-  if (env.AUTHTRAY_HOME) return env.AUTHTRAY_HOME;
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'authtray');
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'authtray');
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'authtray');
-}
+export { authtrayHome } from './home.js';
 
 /** The config lock's name: `+` is not allowed in profile names, so no profile's refresh lock is called so. */
 const CONFIG_LOCK = '+config';

@@ -7,6 +7,8 @@ import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from '
 import type { ApiError, AppInfo, AuthtrayApi, LinkRequest, ProfileView, UnlinkView } from '../../preload/api.js';
 import type { CommandBuffer } from './commands.js';
 import { accountTitle } from './format.js';
+import { useConsent } from './consent.js';
+import { ConsentPrompt } from './components/ConsentPrompt.js';
 import { ErrorNotice } from './components/ErrorNotice.js';
 import { LinkForm } from './components/LinkForm.js';
 import { ProfileCard } from './components/ProfileCard.js';
@@ -42,6 +44,9 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
   const [lastForm, setLastForm] = useState<Partial<LinkRequest> | undefined>(undefined);
   /** What each profile was last linked with (without the secret), to fill the form when starting again. */
   const lastRequests = useRef(new Map<string, Partial<LinkRequest>>());
+  /** Programs asking the app's agent for a token: the first question is shown above everything. */
+  const [consent] = useConsent(api);
+  const question = consent?.questions[0];
 
   /** Reads the app info and the profiles: when the window opens, and on Retry (which asks the keyring afresh). */
   const load = useCallback(async (retry = false) => {
@@ -112,6 +117,7 @@ export function App({ api, commands }: { api: AuthtrayApi; commands: CommandBuff
         <h1>authtray</h1>
         <p className="subtitle">Your linked cloud-storage accounts</p>
       </header>
+      {question && <ConsentPrompt key={question.id} question={question} more={consent.questions.length - 1} api={api} />}
       {settingsOpen && <SettingsView api={api} focusOnMount={settingsOpen.asked} onClose={() => setSettingsOpen(null)} />}
       {loadError && <ErrorNotice error={loadError} busy={loading} onRetry={() => void load(true)} onDismiss={() => setLoadError(null)} />}
       {notice && (

@@ -54,6 +54,9 @@ const VALID: Record<Channel, unknown> = {
   'account:unlink': { profile: 'default' },
   'settings:get': null,
   'settings:set': { notifications: false },
+  'consent:list': null,
+  'consent:answer': { id: '00000000-0000-4000-8000-000000000000', answer: 'once' },
+  'consent:revoke': { program: '/usr/bin/true', verified: true, profile: 'default' },
 };
 
 const FOREIGN: Record<string, SenderInfo> = {
@@ -119,6 +122,9 @@ describe('payload parsing (SECURITY #5)', () => {
     ['link:start', { profile: 'default', provider: 'sandbox', redirect: 'javascript:alert(1)' }],
     ['link:start', { profile: 'default', clientId: 42 }],
     ['link:start', { profile: 'default', clientSecret: 'x'.repeat(5000) }],
+    ['consent:answer', { id: 'not-a-uuid', answer: 'once' }],
+    ['consent:answer', { id: '00000000-0000-4000-8000-000000000000', answer: 'forever' }],
+    ['consent:revoke', { program: '/usr/bin/true', profile: 'default' }],
     ['link:finish', { profile: 'default' }],
     ['link:finish', { profile: 'default', input: ['code'] }],
     ['link:finish', { profile: 'default', input: 'x'.repeat(9000) }],
@@ -154,7 +160,7 @@ describe('payload parsing (SECURITY #5)', () => {
         fc.pre(!(typeof payload === 'object' && payload !== null && 'profile' in payload));
         const result = await dispatch(handlers, channel, OURS, payload, APP_URL);
         expect(typeof result.ok).toBe('boolean');
-        if (channel !== 'app:info' && channel !== 'profiles:list' && channel !== 'settings:get') expect(result.ok).toBe(false);
+        if (!['app:info', 'profiles:list', 'settings:get', 'consent:list'].includes(channel)) expect(result.ok).toBe(false);
       }),
       { numRuns: 200 },
     );

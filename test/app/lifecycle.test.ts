@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../main/app/ipc.js';
 import { startApp, type StartOptions } from '../../main/app/lifecycle.js';
 import { APP_PAGE_URL, WINDOW_CSP } from '../../main/app/scheme.js';
-import type { ProfileView, Result } from '../../preload/api.js';
+import type { ConsentView, ProfileView, Result } from '../../preload/api.js';
 import { approve } from '../support/login.js';
 import { appStartOptions, fakeElectron, FakeWebContents, type FakeElectron, type MenuItemConstructorOptions } from '../support/electron-fakes.js';
 import { useSandbox, waitFor } from '../support/fixtures.js';
@@ -178,18 +178,29 @@ describe('IPC, events and the tray menu', () => {
 });
 
 describe('the agent in the app', () => {
-  it('serves tokens from the app’s sessions while it runs, and stops with it; a headless agent already serving is left to serve', async () => {
+  it('serves tokens from the app’s sessions while it runs, asking the person first (window, notification, IPC); stops with it; a headless agent already serving is left to serve', async () => {
     const { askAgent } = await import('../../main/agent/client.js');
     const { linkByPaste } = await import('../support/login.js');
     const { sandboxSettings, storedRecord } = await import('../support/fixtures.js');
+    const { realpath } = await import('node:fs/promises');
     const env = { AUTHTRAY_HOME: fx.home, XDG_CONFIG_HOME: join(fx.home, 'xdg'), XDG_RUNTIME_DIR: join(fx.home, 'run') };
     const accounts = new Accounts({ home: fx.home, store: 'plaintext' });
     await linkByPaste(accounts, 'work', sandboxSettings(fx.sandbox.issuer));
     const fake = fakeElectron();
     const running = (await start(fake, { env, accounts, agent: true }))!;
     expect(running.agent).not.toBeNull();
-    const reply = await askAgent({ op: 'token', profile: 'work', home: fx.home }, { env, home: fx.home });
-    expect(reply).toMatchObject({ served: true, answer: { ok: true, token: (await storedRecord(fx.home, 'work')).accessToken } });
+    const win = fake.windows[0]!;
+    win.userCloses();
+    const reply = askAgent({ op: 'token', profile: 'work', home: fx.home }, { env, home: fx.home });
+    // The question: the window comes forward, a notification opens it, the window gets the question.
+    await waitFor(() => fake.notifications.length === 1, 'the consent notification');
+    expect(win.visible).toBe(true);
+    const exe = await realpath(process.execPath);
+    expect(fake.notifications[0]!.options).toEqual({ title: 'A program asks for your account', body: `${exe} asks for a token of Sandbox — alice@example.test. Open authtray to allow or deny it.` });
+    const sent = win.webContents.sent.filter(([channel]) => channel === 'consent:changed').at(-1)![1] as ConsentView;
+    expect(sent.questions).toMatchObject([{ program: exe, verified: true, profile: 'work', account: 'Sandbox — alice@example.test' }]);
+    expect(await invoke(fake, 'consent:answer', { id: sent.questions[0]!.id, answer: 'once' })).toEqual({ ok: true, value: { questions: [], decisions: [] } });
+    expect(await reply).toMatchObject({ served: true, answer: { ok: true, token: (await storedRecord(fx.home, 'work')).accessToken } });
 
     const other = fakeElectron();
     expect((await start(other, { env, accounts: new Accounts({ home: fx.home, store: 'plaintext' }), agent: true }))!.agent).toBeNull();

@@ -1,4 +1,4 @@
-// The preload's API (SECURITY #2, #3): one method per channel and two subscriptions, nothing else;
+// The preload's API (SECURITY #2, #3): one method per channel and one subscription per event, nothing else;
 // subscribers get the payload, never the IPC event; every subscription can be undone.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { CHANNELS } from '../../main/app/ipc.js';
 import { API_NAME, createAuthtrayApi, exposeAuthtrayApi, ipcRendererTransport, type Transport } from '../../preload/index.js';
 import type { AuthtrayApi } from '../../preload/api.js';
 
-const METHODS = ['appInfo', 'profiles', 'startLink', 'finishLink', 'cancelLink', 'openLink', 'copyLink', 'unlink', 'settings', 'updateSettings', 'onStatusChanged', 'onCommand'];
+const METHODS = ['appInfo', 'profiles', 'startLink', 'finishLink', 'cancelLink', 'openLink', 'copyLink', 'unlink', 'settings', 'updateSettings', 'consent', 'answerConsent', 'revokeConsent', 'onStatusChanged', 'onCommand', 'onConsentChanged'];
 
 /** Stands in for ipcRenderer: records invokes, and delivers events the way Electron does (event first). */
 class FakeIpcRenderer extends EventEmitter {
@@ -76,6 +76,9 @@ describe('the exposed API (SECURITY #2)', () => {
     await api.unlink('p');
     await api.settings();
     await api.updateSettings({ notifications: false });
+    await api.consent();
+    await api.answerConsent({ id: 'q', answer: 'deny' });
+    await api.revokeConsent({ program: '/usr/bin/true', verified: true, profile: 'p' });
     expect(ipc.invoked).toEqual([
       ['app:info', null],
       ['profiles:list', null],
@@ -87,6 +90,9 @@ describe('the exposed API (SECURITY #2)', () => {
       ['account:unlink', { profile: 'p' }],
       ['settings:get', null],
       ['settings:set', { notifications: false }],
+      ['consent:list', null],
+      ['consent:answer', { id: 'q', answer: 'deny' }],
+      ['consent:revoke', { program: '/usr/bin/true', verified: true, profile: 'p' }],
     ]);
     expect(new Set(ipc.invoked.map(([c]) => c))).toEqual(new Set(CHANNELS));
   });
@@ -112,7 +118,7 @@ describe('subscriptions (SECURITY #3)', () => {
     expect(received).toHaveLength(1);
   });
 
-  it('commands from the tray arrive the same way', () => {
+  it('commands from the tray and consent questions arrive the same way', () => {
     const { api, ipc } = exposed();
     const received: unknown[][] = [];
     const unsubscribe = api.onCommand((...args: unknown[]) => received.push(args));
@@ -120,6 +126,12 @@ describe('subscriptions (SECURITY #3)', () => {
     unsubscribe();
     ipc.deliver('ui:command', { command: 'link' });
     expect(received).toEqual([[{ command: 'link' }]]);
+    const consent: unknown[][] = [];
+    const off = api.onConsentChanged((...args: unknown[]) => consent.push(args));
+    ipc.deliver('consent:changed', { questions: [], decisions: [] });
+    off();
+    ipc.deliver('consent:changed', { questions: [], decisions: [] });
+    expect(consent).toEqual([[{ questions: [], decisions: [] }]]);
   });
 
   it('an unsubscribe stops delivery even if the transport is late to remove its listener', () => {

@@ -68,6 +68,11 @@ class ScriptedMain {
       this.#commands.add(listener);
       return () => this.#commands.delete(listener);
     },
+    // No agent asks here (the browser tests run consent for real).
+    consent: () => Promise.resolve({ ok: true, value: { questions: [], decisions: [] } }),
+    answerConsent: () => Promise.resolve({ ok: true, value: { questions: [], decisions: [] } }),
+    revokeConsent: () => Promise.resolve({ ok: true, value: { questions: [], decisions: [] } }),
+    onConsentChanged: () => () => {},
   };
 
   /** As the real main does: a command changes the profiles, and every profile then arrives on status:changed, a moment after its answer. */

@@ -58,4 +58,16 @@ describe('app settings (electron-store)', () => {
     expect(file.windowSize).toBeUndefined();
     expect(file.__internal__.migrations.version).toBe('0.2.0');
   });
+
+  it('keeps consent decisions across a restart, out of the Settings view, and refuses malformed ones', async () => {
+    const first = open();
+    expect(first.consentDecisions.load()).toEqual([]);
+    const decision = { program: '/usr/bin/rclone', verified: true, profile: 'work', decidedAt: '2026-12-02T18:00:00.000Z' };
+    first.consentDecisions.save([decision]);
+    expect(open().consentDecisions.load()).toEqual([decision]);
+    expect(open().view()).not.toHaveProperty('consent');
+    expect(() => first.consentDecisions.save([{ ...decision, profile: '../etc' }])).toThrow();
+    expect(() => first.consentDecisions.save([{ ...decision, token: 'x' } as never])).toThrow();
+    expect(open().consentDecisions.load()).toEqual([decision]);
+  });
 });

@@ -56,7 +56,7 @@ export async function startBridge(options: { rendererDir: string; service: AppSe
     wire.push(data);
     for (const stream of streams) stream.write(`event: ${channel}\ndata: ${data}\n\n`);
   };
-  const unsubscribe = options.service.onChange((profiles) => send('status:changed', profiles));
+  const unsubscribe = [options.service.onChange((profiles) => send('status:changed', profiles)), options.service.onConsentChanged((view) => send('consent:changed', view))];
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -104,7 +104,7 @@ export async function startBridge(options: { rendererDir: string; service: AppSe
     wire,
     send,
     async close() {
-      unsubscribe();
+      for (const u of unsubscribe) u();
       for (const stream of streams) stream.end();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

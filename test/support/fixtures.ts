@@ -122,7 +122,7 @@ export interface RecordedDesktop {
 export function sandboxAppService(
   accounts: Accounts,
   issuer: string,
-  options: { allowLoopbackHttp?: boolean; changeDelayMs?: number; watch?: AppServiceOptions['watch']; settings?: AppServiceOptions['settings'] } = {},
+  options: { allowLoopbackHttp?: boolean; changeDelayMs?: number; watch?: AppServiceOptions['watch']; settings?: AppServiceOptions['settings']; consent?: AppServiceOptions['consent'] } = {},
 ): RecordedDesktop {
   const opened: string[] = [];
   const copied: string[] = [];
@@ -135,6 +135,7 @@ export function sandboxAppService(
     changeDelayMs: options.changeDelayMs,
     watch: options.watch,
     settings: options.settings,
+    consent: options.consent,
   });
   return { service, opened, copied };
 }

@@ -1,10 +1,13 @@
-// The app's own settings: notifications, keep-alive, start hidden. Each checkbox saves at once.
+// The app's own settings: notifications, keep-alive, start hidden (each checkbox saves at once), and
+// the programs allowed for good to get an account's tokens, each revocable.
 import { useEffect, useId, useRef, useState } from 'react';
-import type { ApiError, AppSettingsView, AuthtrayApi, SettingsUpdate } from '../../../preload/api.js';
+import type { ApiError, AppSettingsView, AuthtrayApi, ConsentDecisionView, SettingsUpdate } from '../../../preload/api.js';
+import { useConsent } from '../consent.js';
+import { formatTime } from '../format.js';
 import { ErrorNotice } from './ErrorNotice.js';
 
 export interface SettingsViewProps {
-  api: Pick<AuthtrayApi, 'settings' | 'updateSettings'>;
+  api: Pick<AuthtrayApi, 'settings' | 'updateSettings' | 'consent' | 'revokeConsent' | 'onConsentChanged'>;
   onClose: () => void;
   /** Move the focus into the view when it opens. */
   focusOnMount?: boolean;
@@ -22,6 +25,7 @@ export function SettingsView({ api, onClose, focusOnMount = false }: SettingsVie
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const [consent, setConsent] = useConsent(api);
 
   useEffect(() => {
     void api.settings().then((result) => (result.ok ? setSettings(result.value) : setError(result.error)));
@@ -39,6 +43,18 @@ export function SettingsView({ api, onClose, focusOnMount = false }: SettingsVie
     if (result.ok) {
       setSettings(result.value);
       setError(null);
+    } else setError(result.error);
+  }
+
+  async function revoke(decision: ConsentDecisionView) {
+    if (busy) return;
+    setBusy(true);
+    const result = await api.revokeConsent({ program: decision.program, verified: decision.verified, profile: decision.profile });
+    setBusy(false);
+    if (result.ok) {
+      setConsent(result.value);
+      setError(null);
+      headingRef.current?.focus();
     } else setError(result.error);
   }
 
@@ -66,6 +82,30 @@ export function SettingsView({ api, onClose, focusOnMount = false }: SettingsVie
             </div>
           </div>
         ))}
+      {consent && (
+        <section aria-labelledby={`${id}-programs`}>
+          <h3 id={`${id}-programs`}>Programs allowed to use your accounts</h3>
+          {consent.decisions.length === 0 ? (
+            <p className="hint">None. A program that asks for an account&apos;s token is asked about in this window first.</p>
+          ) : (
+            <ul className="decisions">
+              {consent.decisions.map((d) => (
+                <li key={JSON.stringify([d.program, d.verified, d.profile])}>
+                  <div>
+                    <span className="mono">{d.program}</span> {!d.verified && <span className="badge warn">unverified</span>}
+                    <p className="hint">
+                      Profile &quot;{d.profile}&quot;, allowed {formatTime(d.decidedAt)}
+                    </p>
+                  </div>
+                  <button type="button" aria-label={`Revoke ${d.program} for profile ${d.profile}`} onClick={() => void revoke(d)}>
+                    Revoke
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
       <div className="actions">
         <button type="button" onClick={onClose}>
           Done
